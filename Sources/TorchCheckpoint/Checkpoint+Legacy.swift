@@ -1,0 +1,99 @@
+/// The stream torch.save wrote before 1.6 (`_use_new_zipfile_serialization=False`):
+/// five pickles (magic number, protocol 1001, sys_info, the object with
+/// 6-tuple storage ids, the list of storage keys), then each storage as an
+/// 8-byte element count followed by its raw bytes.
+enum LegacyFormat {
+    /// 0x1950a86a20f9469cfc6c as pickle's little-endian LONG1 payload.
+    static let magic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
+    static let protocolVersion = 1001
+
+    static func looksLikeLegacy(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        // PROTO n, LONG1 10 <magic>
+        guard bytes.count >= 14, bytes[0] == 0x80, bytes[2] == 0x8A, bytes[3] == 10 else { return false }
+        return Array(bytes[4..<14]) == magic
+    }
+}
+
+extension Checkpoint {
+    static func parseLegacy(_ file: MappedFile, limits: ReadLimits) throws -> ParsedCheckpoint {
+        let path = file.path
+        let bytes = file.bytes
+        func corrupt(_ reason: String) -> CheckpointError { .corruptLegacy(file: path, reason: reason) }
+        let noPersistentIds: (PickleValue, Int) throws -> PickleValue = { _, offset in
+            throw CheckpointError.corruptPickle(file: path, offset: offset, reason: "persistent id in a header pickle")
+        }
+
+        var header = PickleMachine(file: path, limits: limits, persistentLoad: noPersistentIds)
+        let (magic, afterMagic) = try header.run(bytes, from: 0)
+        guard case let .bigInt(magicBytes) = magic, magicBytes == LegacyFormat.magic else { throw corrupt("bad magic number") }
+        let (version, afterVersion) = try header.run(bytes, from: afterMagic)
+        guard case .int(LegacyFormat.protocolVersion) = version else { throw corrupt("protocol version is not \(LegacyFormat.protocolVersion)") }
+        let (sysInfo, afterSysInfo) = try header.run(bytes, from: afterVersion)
+        var isBigEndian = false
+        if case let .dict(info) = sysInfo, case let .bool(little)? = info["little_endian"] {
+            isBigEndian = !little
+        }
+
+        // Persistent ids: ('storage', storage_type, root_key, location, numel, view_metadata).
+        var roots: [String: (dtype: DType, count: Int)] = [:]
+        var views: [String: StorageRecord] = [:]
+        var machine = PickleMachine(file: path, limits: limits) { id, offset in
+            guard case let .tuple(parts) = id, parts.count == 6, case .string("storage") = parts[0],
+                  case let .global(.storageClass(storageDType)) = parts[1], let dtype = storageDType,
+                  case let .string(rootKey) = parts[2], case let .int(count) = parts[4], count >= 0 else {
+                throw CheckpointError.corruptPickle(file: path, offset: offset, reason: "persistent id is not ('storage', <storage class>, key, location, numel, view)")
+            }
+            let location: String
+            if case let .string(text) = parts[3] { location = text } else { location = "cpu" }
+            if let known = roots[rootKey] {
+                guard known.dtype == dtype, known.count == count else {
+                    throw CheckpointError.invalidTensor(file: path, name: "storage \(rootKey)",
+                        reason: "referenced as \(known.count) \(known.dtype.rawValue) and as \(count) \(dtype.rawValue)")
+                }
+            } else {
+                roots[rootKey] = (dtype, count)
+            }
+            guard case let .tuple(view) = parts[5] else {
+                return .storage(StorageRecord(key: rootKey, dtype: dtype, count: count, location: location))
+            }
+            guard view.count == 3, case let .string(viewKey) = view[0], case let .int(viewOffset) = view[1],
+                  case let .int(viewCount) = view[2], viewOffset >= 0, viewCount >= 0,
+                  viewOffset <= count, viewCount <= count - viewOffset else {
+                throw CheckpointError.corruptPickle(file: path, offset: offset, reason: "storage view metadata does not fit its root storage of \(count) elements")
+            }
+            if let known = views[viewKey] { return .storage(known) }
+            let record = StorageRecord(key: viewKey, dtype: dtype, count: viewCount, location: location, rootKey: rootKey, rootOffset: viewOffset)
+            views[viewKey] = record
+            return .storage(record)
+        }
+        let (root, afterObject) = try machine.run(bytes, from: afterSysInfo)
+        var keyMachine = PickleMachine(file: path, limits: limits, persistentLoad: noPersistentIds)
+        let (keyList, afterKeys) = try keyMachine.run(bytes, from: afterObject)
+        guard case let .list(keys) = keyList else { throw corrupt("the storage key list is a \(keyList.kindName)") }
+
+        var ranges: [String: Range<Int>] = [:]
+        var cursor = afterKeys
+        for item in keys.items {
+            guard case let .string(key) = item, let storage = roots[key] else {
+                throw corrupt("storage key list names a storage the object does not use")
+            }
+            guard ranges[key] == nil else { throw corrupt("storage '\(key)' is listed twice") }
+            guard let rawCount = bytes.le64(cursor) else { throw corrupt("storage '\(key)' is truncated before its size") }
+            let count = isBigEndian ? rawCount.byteSwapped : rawCount
+            guard count == UInt64(storage.count) else {
+                throw corrupt("storage '\(key)' holds \(count) elements; the pickle says \(storage.count)")
+            }
+            let (length, overflow) = storage.count.multipliedReportingOverflow(by: storage.dtype.itemSize)
+            let start = cursor + 8
+            guard !overflow, length <= bytes.count - start else {
+                throw corrupt("storage '\(key)' (\(storage.count) \(storage.dtype.rawValue)) runs past the end of the file")
+            }
+            ranges[key] = start..<(start + length)
+            cursor = start + length
+        }
+        for key in roots.keys where ranges[key] == nil {
+            throw CheckpointError.missingStorage(file: path, key: key)
+        }
+        return ParsedCheckpoint(format: .legacy, isBigEndian: isBigEndian, root: root, storages: .legacy(ranges: ranges))
+    }
+}

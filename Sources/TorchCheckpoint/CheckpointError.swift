@@ -1,0 +1,79 @@
+import Foundation
+
+/// Everything that can go wrong reading a checkpoint. Each message names the
+/// file, the entry or key, and what was expected.
+public enum CheckpointError: Error, Equatable, Sendable {
+    /// The file could not be opened or mapped.
+    case unreadable(file: String, reason: String)
+    /// Neither a zip checkpoint nor the legacy stream format.
+    case unknownFormat(file: String)
+    /// The zip container is malformed.
+    case corruptZip(file: String, reason: String)
+    /// A required zip entry (for example `data.pkl`) is absent.
+    case missingEntry(file: String, entry: String)
+    /// An entry's data does not match its recorded CRC-32.
+    case crcMismatch(file: String, entry: String, expected: UInt32, actual: UInt32)
+    /// An entry uses a compression method other than stored or deflated.
+    case unsupportedCompression(file: String, entry: String, method: Int)
+    /// The pickle stream is malformed (bad opcode argument, stack underflow, ...).
+    case corruptPickle(file: String, offset: Int, reason: String)
+    /// An opcode this reader does not implement.
+    case unknownOpcode(file: String, opcode: UInt8, offset: Int)
+    /// A global outside the allowlist: refused, never imported or called.
+    case forbiddenGlobal(file: String, module: String, name: String, offset: Int)
+    /// A resource budget (pickle size, memo, nesting, element count) was exceeded.
+    case limitExceeded(file: String, what: String, limit: Int)
+    /// A tensor's metadata is not one this reader handles or is inconsistent.
+    case invalidTensor(file: String, name: String, reason: String)
+    /// A tensor reaches outside its storage.
+    case outOfBounds(file: String, name: String, reason: String)
+    /// A storage key that has no data record.
+    case missingStorage(file: String, key: String)
+    /// The legacy stream format is malformed.
+    case corruptLegacy(file: String, reason: String)
+    /// No tensor of that name.
+    case noSuchTensor(file: String, name: String)
+    /// A tensor has a dtype the requested conversion cannot take.
+    case wrongDType(file: String, name: String, found: DType, expected: String)
+}
+
+extension CheckpointError: LocalizedError {
+    public var errorDescription: String? {
+        switch self {
+        case let .unreadable(file, reason):
+            return "\(file): cannot read the file: \(reason)"
+        case let .unknownFormat(file):
+            return "\(file): not a torch.save checkpoint (expected a zip archive with data.pkl, or the legacy pickle stream)"
+        case let .corruptZip(file, reason):
+            return "\(file): malformed zip container: \(reason)"
+        case let .missingEntry(file, entry):
+            return "\(file): the archive has no entry '\(entry)'"
+        case let .crcMismatch(file, entry, expected, actual):
+            return "\(file): entry '\(entry)' fails its CRC-32 check (recorded \(hex(expected)), computed \(hex(actual)))"
+        case let .unsupportedCompression(file, entry, method):
+            return "\(file): entry '\(entry)' uses compression method \(method); expected stored (0) or deflated (8)"
+        case let .corruptPickle(file, offset, reason):
+            return "\(file): malformed pickle at byte \(offset): \(reason)"
+        case let .unknownOpcode(file, opcode, offset):
+            return "\(file): unknown pickle opcode \(hex(opcode)) at byte \(offset)"
+        case let .forbiddenGlobal(file, module, name, offset):
+            return "\(file): the pickle references the global '\(module).\(name)' (byte \(offset)), which is not allowed in a weights-only load; nothing was imported or called"
+        case let .limitExceeded(file, what, limit):
+            return "\(file): \(what) exceeds the limit of \(limit)"
+        case let .invalidTensor(file, name, reason):
+            return "\(file): tensor '\(name)': \(reason)"
+        case let .outOfBounds(file, name, reason):
+            return "\(file): tensor '\(name)' reaches outside its storage: \(reason)"
+        case let .missingStorage(file, key):
+            return "\(file): storage '\(key)' is referenced by the pickle but has no data record"
+        case let .corruptLegacy(file, reason):
+            return "\(file): malformed legacy (pre-1.6) checkpoint: \(reason)"
+        case let .noSuchTensor(file, name):
+            return "\(file): no tensor named '\(name)'"
+        case let .wrongDType(file, name, found, expected):
+            return "\(file): tensor '\(name)' has dtype \(found.rawValue); expected \(expected)"
+        }
+    }
+}
+
+private func hex<T: BinaryInteger>(_ value: T) -> String { "0x" + String(value, radix: 16) }

@@ -1,0 +1,146 @@
+/// One entry of a zip central directory.
+struct ZipEntry: Sendable {
+    let name: String
+    let method: Int
+    let flags: Int
+    let crc32: UInt32
+    let compressedSize: Int
+    let uncompressedSize: Int
+    /// Offset of the entry's data (after its local header) in the file.
+    let dataOffset: Int
+}
+
+/// The central directory of a zip file, parsed straight from the memory map.
+///
+/// The data offsets come from each entry's local header (torch pads the
+/// local header's extra field so records start on 64- or 4096-byte
+/// boundaries). libzip cannot tell those offsets, which zero-copy reading
+/// needs; it is used for what it is good at, inflating deflated entries.
+struct ZipArchive: Sendable {
+    let entries: [ZipEntry]
+    private let index: [String: Int]
+
+    private static let eocdSignature = 0x0605_4b50
+    private static let zip64LocatorSignature = 0x0706_4b50
+    private static let zip64EOCDSignature = 0x0606_4b50
+    private static let centralSignature = 0x0201_4b50
+    private static let localSignature = 0x0403_4b50
+
+    /// Whether the file starts like a zip archive.
+    static func looksLikeZip(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.le32(0) == localSignature || bytes.le32(0) == eocdSignature
+    }
+
+    init(file: MappedFile, limits: ReadLimits) throws {
+        let bytes = file.bytes
+        let path = file.path
+        func corrupt(_ reason: String) -> CheckpointError { .corruptZip(file: path, reason: reason) }
+
+        // End of central directory: the last 22+ bytes, possibly followed by a comment.
+        guard bytes.count >= 22 else { throw corrupt("file of \(bytes.count) bytes is too short for a zip archive") }
+        var eocd = -1
+        var at = bytes.count - 22
+        let lowest = max(0, bytes.count - 22 - 0xFFFF)
+        while at >= lowest {
+            if bytes.le32(at) == Self.eocdSignature { eocd = at; break }
+            at -= 1
+        }
+        guard eocd >= 0 else { throw corrupt("no end-of-central-directory record") }
+        var entryCount = bytes.le16(eocd + 10)!
+        var directorySize = bytes.le32(eocd + 12)!
+        var directoryOffset = bytes.le32(eocd + 16)!
+
+        // ZIP64: a locator just before the EOCD points at the ZIP64 EOCD record.
+        if entryCount == 0xFFFF || directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF,
+           eocd >= 20, bytes.le32(eocd - 20) == Self.zip64LocatorSignature {
+            guard let record64 = bytes.le64(eocd - 20 + 8), record64 < UInt64(bytes.count),
+                  bytes.le32(Int(record64)) == Self.zip64EOCDSignature,
+                  let count64 = bytes.le64(Int(record64) + 32),
+                  let size64 = bytes.le64(Int(record64) + 40),
+                  let offset64 = bytes.le64(Int(record64) + 48)
+            else { throw corrupt("ZIP64 end-of-central-directory record is missing or truncated") }
+            guard count64 <= UInt64(limits.maxZipEntries), size64 <= UInt64(bytes.count), offset64 <= UInt64(bytes.count)
+            else { throw corrupt("ZIP64 directory claims \(count64) entries, \(size64) bytes at offset \(offset64), beyond the file of \(bytes.count) bytes") }
+            entryCount = Int(count64)
+            directorySize = Int(size64)
+            directoryOffset = Int(offset64)
+        }
+        guard entryCount <= limits.maxZipEntries else {
+            throw CheckpointError.limitExceeded(file: path, what: "zip entry count \(entryCount)", limit: limits.maxZipEntries)
+        }
+        guard directoryOffset <= bytes.count, directorySize <= bytes.count - directoryOffset else {
+            throw corrupt("central directory (\(directorySize) bytes at offset \(directoryOffset)) lies outside the file of \(bytes.count) bytes")
+        }
+
+        var entries: [ZipEntry] = []
+        var index: [String: Int] = [:]
+        var cursor = directoryOffset
+        let directoryEnd = directoryOffset + directorySize
+        for number in 0..<entryCount {
+            guard cursor + 46 <= directoryEnd, bytes.le32(cursor) == Self.centralSignature else {
+                throw corrupt("central directory entry \(number) at offset \(cursor) is truncated or has a bad signature")
+            }
+            let flags = bytes.le16(cursor + 8)!
+            let method = bytes.le16(cursor + 10)!
+            let crc = UInt32(bytes.le32(cursor + 16)!)
+            var compressed = UInt64(bytes.le32(cursor + 20)!)
+            var uncompressed = UInt64(bytes.le32(cursor + 24)!)
+            let nameLength = bytes.le16(cursor + 28)!
+            let extraLength = bytes.le16(cursor + 30)!
+            let commentLength = bytes.le16(cursor + 32)!
+            var localOffset = UInt64(bytes.le32(cursor + 42)!)
+            let nameStart = cursor + 46
+            let extraStart = nameStart + nameLength
+            let next = extraStart + extraLength + commentLength
+            guard next <= directoryEnd else { throw corrupt("central directory entry \(number) runs past the directory") }
+            let name = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[nameStart..<extraStart]), as: UTF8.self)
+
+            // ZIP64 extended information: present fields replace the 0xFFFFFFFF ones, in order.
+            var extra = extraStart
+            while extra + 4 <= extraStart + extraLength {
+                let id = bytes.le16(extra)!, size = bytes.le16(extra + 2)!
+                guard extra + 4 + size <= extraStart + extraLength else { throw corrupt("entry '\(name)' has a truncated extra field") }
+                if id == 0x0001 {
+                    var field = extra + 4
+                    func take() throws -> UInt64 {
+                        guard field + 8 <= extra + 4 + size, let v = bytes.le64(field) else {
+                            throw corrupt("entry '\(name)' has a short ZIP64 extra field")
+                        }
+                        field += 8
+                        return v
+                    }
+                    if uncompressed == 0xFFFF_FFFF { uncompressed = try take() }
+                    if compressed == 0xFFFF_FFFF { compressed = try take() }
+                    if localOffset == 0xFFFF_FFFF { localOffset = try take() }
+                }
+                extra += 4 + size
+            }
+            guard flags & 1 == 0 else { throw corrupt("entry '\(name)' is encrypted") }
+            guard localOffset < UInt64(bytes.count), compressed <= UInt64(bytes.count) else {
+                throw corrupt("entry '\(name)' points outside the file (local header at \(localOffset), \(compressed) bytes)")
+            }
+            guard uncompressed <= UInt64(Int.max) else { throw corrupt("entry '\(name)' claims \(uncompressed) bytes") }
+            let local = Int(localOffset)
+            guard local + 30 <= bytes.count, bytes.le32(local) == Self.localSignature else {
+                throw corrupt("entry '\(name)' has no local header at offset \(local)")
+            }
+            let dataOffset = local + 30 + bytes.le16(local + 26)! + bytes.le16(local + 28)!
+            guard dataOffset <= bytes.count, Int(compressed) <= bytes.count - dataOffset else {
+                throw corrupt("entry '\(name)' data (\(compressed) bytes at offset \(dataOffset)) runs past the end of the file")
+            }
+            if method == 0, compressed != uncompressed {
+                throw corrupt("stored entry '\(name)' declares \(compressed) compressed but \(uncompressed) uncompressed bytes")
+            }
+            guard index[name] == nil else { throw corrupt("duplicate entry name '\(name)'") }
+            index[name] = entries.count
+            entries.append(ZipEntry(name: name, method: method, flags: flags, crc32: crc,
+                                    compressedSize: Int(compressed), uncompressedSize: Int(uncompressed),
+                                    dataOffset: dataOffset))
+            cursor = next
+        }
+        self.entries = entries
+        self.index = index
+    }
+
+    func entry(named name: String) -> ZipEntry? { index[name].map { entries[$0] } }
+}

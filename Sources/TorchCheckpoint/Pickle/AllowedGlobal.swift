@@ -1,0 +1,77 @@
+/// The globals a checkpoint's pickle may name: the same kind of allowlist as
+/// `torch.load(weights_only=True)`. Each maps to a fixed rebuild rule; any
+/// other `module.name` is refused with `CheckpointError.forbiddenGlobal`
+/// before anything else happens. Nothing is ever imported or called.
+enum AllowedGlobal: Equatable {
+    case orderedDict
+    case rebuildTensorV2
+    case rebuildTensorV3
+    case rebuildParameter
+    case rebuildParameterWithState
+    case rebuildFromTypeV2
+    /// A class used only as a marker argument (`torch.nn.parameter.Parameter`, `torch.Tensor`).
+    case tensorClass
+    /// `torch.FloatStorage` and friends (dtype), or `torch.UntypedStorage` (nil).
+    case storageClass(DType?)
+    case dtype(DType)
+    case torchSize
+    case torchDevice
+    case codecsEncode
+    case builtinSet
+    case builtinFrozenset
+    case builtinBytearray
+    case builtinComplex
+    case getLayout
+    case layout(String)
+    case memoryFormat(String)
+
+    init?(module: String, name: String) {
+        switch (module, name) {
+        case ("collections", "OrderedDict"), ("builtins", "dict"), ("__builtin__", "dict"): self = .orderedDict
+        case ("torch._utils", "_rebuild_tensor_v2"): self = .rebuildTensorV2
+        case ("torch._utils", "_rebuild_tensor_v3"): self = .rebuildTensorV3
+        case ("torch._utils", "_rebuild_parameter"): self = .rebuildParameter
+        case ("torch._utils", "_rebuild_parameter_with_state"): self = .rebuildParameterWithState
+        case ("torch._tensor", "_rebuild_from_type_v2"): self = .rebuildFromTypeV2
+        case ("torch.nn.parameter", "Parameter"), ("torch", "Tensor"), ("torch._tensor", "Tensor"),
+             ("torch.nn.parameter", "Buffer"): self = .tensorClass
+        case ("torch", "Size"): self = .torchSize
+        case ("torch", "device"): self = .torchDevice
+        case ("_codecs", "encode"): self = .codecsEncode
+        case ("builtins", "set"), ("__builtin__", "set"): self = .builtinSet
+        case ("builtins", "frozenset"), ("__builtin__", "frozenset"): self = .builtinFrozenset
+        case ("builtins", "bytearray"), ("__builtin__", "bytearray"): self = .builtinBytearray
+        case ("builtins", "complex"), ("__builtin__", "complex"): self = .builtinComplex
+        case ("torch.serialization", "_get_layout"): self = .getLayout
+        case ("torch", "strided"), ("torch", "sparse_coo"), ("torch", "sparse_csr"): self = .layout(name)
+        case ("torch", "contiguous_format"), ("torch", "channels_last"), ("torch", "preserve_format"):
+            self = .memoryFormat(name)
+        case ("torch", "UntypedStorage"): self = .storageClass(nil)
+        case ("torch", _):
+            if let dtype = Self.storageClasses[name] {
+                self = .storageClass(dtype)
+            } else if let dtype = Self.dtypeNames[name] {
+                self = .dtype(dtype)
+            } else {
+                return nil
+            }
+        default:
+            return nil
+        }
+    }
+
+    private static let storageClasses: [String: DType] = [
+        "FloatStorage": .float32, "DoubleStorage": .float64, "HalfStorage": .float16, "BFloat16Storage": .bfloat16,
+        "LongStorage": .int64, "IntStorage": .int32, "ShortStorage": .int16, "CharStorage": .int8,
+        "ByteStorage": .uint8, "BoolStorage": .bool, "ComplexFloatStorage": .complex64, "ComplexDoubleStorage": .complex128,
+    ]
+
+    private static let dtypeNames: [String: DType] = {
+        var names: [String: DType] = [:]
+        for dtype in DType.allCases { names[dtype.rawValue] = dtype }
+        names["float"] = .float32; names["double"] = .float64; names["half"] = .float16
+        names["long"] = .int64; names["int"] = .int32; names["short"] = .int16
+        names["cfloat"] = .complex64; names["cdouble"] = .complex128
+        return names
+    }()
+}

@@ -1,0 +1,184 @@
+/// The fixed rules behind REDUCE, NEWOBJ and BUILD for allowlisted globals.
+/// Each checks its arguments' types; nothing else can be called.
+extension PickleMachine {
+    func apply(_ global: AllowedGlobal, _ args: [PickleValue], offset: Int) throws -> PickleValue {
+        switch global {
+        case .orderedDict:
+            if args.isEmpty { return .dict(PickleDict()) }
+            // OrderedDict(iterable of pairs), as older pickles write it.
+            let dict = PickleDict()
+            guard args.count == 1 else { throw corrupt(offset, "OrderedDict takes at most one argument") }
+            let pairs: [PickleValue]
+            switch args[0] {
+            case let .list(list): pairs = list.items
+            case let .tuple(items): pairs = items
+            case let .dict(other): for (k, v) in zip(other.keys, other.values) { dict.set(k, v) }; return .dict(dict)
+            default: throw corrupt(offset, "OrderedDict argument is a \(args[0].kindName)")
+            }
+            for pair in pairs {
+                guard case let .tuple(kv) = pair, kv.count == 2 else { throw corrupt(offset, "OrderedDict item is not a pair") }
+                dict.set(kv[0], kv[1])
+            }
+            return .dict(dict)
+
+        case .rebuildTensorV2, .rebuildTensorV3:
+            // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, dtype][, metadata])
+            let isV3 = global == .rebuildTensorV3
+            guard args.count >= (isV3 ? 7 : 6), case let .storage(storage) = args[0] else {
+                throw corrupt(offset, "_rebuild_tensor arguments do not start with a storage")
+            }
+            var dtype = storage.dtype
+            if isV3 {
+                guard case let .global(.dtype(given)) = args[6] else { throw corrupt(offset, "_rebuild_tensor_v3 without a dtype") }
+                if let typed = storage.dtype, typed != given, typed != .uint8 {
+                    throw CheckpointError.invalidTensor(file: file, name: storage.key, reason: "storage of \(typed.rawValue) rebuilt as \(given.rawValue)")
+                }
+                dtype = given
+            }
+            guard let dtype else { throw corrupt(offset, "an untyped storage rebuilt without a dtype") }
+            return .tensor(try tensorRecord(storage: storage, dtype: dtype, offset: args[1], size: args[2], stride: args[3], at: offset))
+
+        case .rebuildParameter, .rebuildParameterWithState:
+            guard let data = args.first, case .tensor = data else { throw corrupt(offset, "_rebuild_parameter without a tensor") }
+            return data
+
+        case .rebuildFromTypeV2:
+            // (func, type, args, state): only for the Tensor/Parameter classes and allowed rebuild functions.
+            guard args.count >= 3, case let .global(function) = args[0], case .global(.tensorClass) = args[1],
+                  case let .tuple(inner) = args[2] else {
+                throw corrupt(offset, "_rebuild_from_type_v2 with unexpected arguments")
+            }
+            return try apply(function, inner, offset: offset)
+
+        case .torchSize:
+            guard args.count == 1, case let .tuple(dims) = args[0] else { throw corrupt(offset, "torch.Size expects a tuple") }
+            return .tuple(dims)
+        case .torchDevice:
+            guard case let .string(kind)? = args.first else { throw corrupt(offset, "torch.device expects a string") }
+            if args.count > 1, case let .int(index) = args[1] { return .string("\(kind):\(index)") }
+            return .string(kind)
+        case .codecsEncode:
+            // _codecs.encode(text, 'latin1'): how protocol 2 spells bytes.
+            guard case let .string(text)? = args.first else { throw corrupt(offset, "_codecs.encode expects a string") }
+            var out: [UInt8] = []
+            for scalar in text.unicodeScalars {
+                guard scalar.value < 256 else { throw corrupt(offset, "_codecs.encode text is not latin-1") }
+                out.append(UInt8(scalar.value))
+            }
+            return .bytes(out)
+        case .builtinSet, .builtinFrozenset:
+            guard let source = args.first else { return .set([]) }
+            return .set(try elements(of: source, offset))
+        case .builtinBytearray:
+            guard let source = args.first else { return .bytes([]) }
+            guard case let .bytes(b) = source else { throw corrupt(offset, "bytearray expects bytes") }
+            return .bytes(b)
+        case .builtinComplex:
+            func real(_ v: PickleValue?) -> Double? {
+                switch v {
+                case let .float(d)?: return d
+                case let .int(i)?: return Double(i)
+                case nil: return 0
+                default: return nil
+                }
+            }
+            guard let re = real(args.first), let im = real(args.count > 1 ? args[1] : nil) else {
+                throw corrupt(offset, "complex expects numbers")
+            }
+            return .complex(re, im)
+        case .getLayout:
+            guard case let .string(name)? = args.first else { throw corrupt(offset, "_get_layout expects a string") }
+            return .string(name)
+        case .tensorClass, .storageClass, .dtype, .layout, .memoryFormat:
+            throw corrupt(offset, "REDUCE on \(global), which is not callable here")
+        }
+    }
+
+    /// NEWOBJ: `cls.__new__(cls, *args)` for the few allowed classes.
+    func construct(_ global: AllowedGlobal, _ args: [PickleValue], offset: Int) throws -> PickleValue {
+        switch global {
+        case .orderedDict: return .dict(PickleDict())
+        case .builtinSet, .builtinFrozenset, .builtinBytearray, .builtinComplex: return try apply(global, args, offset: offset)
+        default: throw corrupt(offset, "cannot construct \(global) with NEWOBJ")
+        }
+    }
+
+    /// BUILD: dicts take attributes (OrderedDict's `_metadata`); tensors and
+    /// parameters may carry Python attributes, which are plain data and ignored.
+    func build(_ target: PickleValue, state: PickleValue, offset: Int) throws {
+        switch target {
+        case let .dict(dict):
+            switch state {
+            case let .dict(attributes): dict.attributes = attributes
+            case .none: break
+            case let .tuple(parts) where parts.count == 2:
+                if case let .dict(attributes) = parts[0] { dict.attributes = attributes }
+            default: throw corrupt(offset, "BUILD on a dict with a \(state.kindName) state")
+            }
+        case .tensor:
+            break
+        default:
+            throw corrupt(offset, "BUILD on a \(target.kindName)")
+        }
+    }
+
+    private func elements(of value: PickleValue, _ offset: Int) throws -> [PickleValue] {
+        switch value {
+        case let .list(list): return list.items
+        case let .tuple(items), let .set(items): return items
+        default: throw corrupt(offset, "expected a sequence, found a \(value.kindName)")
+        }
+    }
+
+    /// Validates a strided view against its storage with checked arithmetic:
+    /// shapes and strides must be non-negative integers of equal rank, and the
+    /// furthest element must lie inside the storage.
+    private func tensorRecord(storage: StorageRecord, dtype: DType, offset: PickleValue, size: PickleValue,
+                              stride: PickleValue, at position: Int) throws -> TensorRecord {
+        func ints(_ value: PickleValue, _ what: String) throws -> [Int] {
+            guard case let .tuple(items) = value else { throw corrupt(position, "tensor \(what) is a \(value.kindName), not a tuple") }
+            return try items.map {
+                guard case let .int(i) = $0 else { throw corrupt(position, "tensor \(what) holds a \($0.kindName)") }
+                return i
+            }
+        }
+        guard case let .int(storageOffset) = offset else { throw corrupt(position, "tensor storage offset is not an integer") }
+        let shape = try ints(size, "size")
+        let strides = try ints(stride, "stride")
+        let name = "storage \(storage.key)"
+        guard shape.count == strides.count else {
+            throw CheckpointError.invalidTensor(file: file, name: name, reason: "size \(shape) and stride \(strides) differ in rank")
+        }
+        guard shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }), storageOffset >= 0 else {
+            throw CheckpointError.invalidTensor(file: file, name: name, reason: "negative size, stride or offset (size \(shape), stride \(strides), offset \(storageOffset))")
+        }
+        // Storage capacity in elements of the tensor's dtype.
+        let capacity: Int
+        if let typed = storage.dtype, typed == dtype {
+            capacity = storage.count
+        } else {
+            capacity = storage.count / dtype.itemSize  // untyped storage: count is bytes
+        }
+        var elements = 1
+        var furthest = storageOffset
+        for (n, s) in zip(shape, strides) {
+            let (e, o1) = elements.multipliedReportingOverflow(by: n)
+            guard !o1 else { throw CheckpointError.invalidTensor(file: file, name: name, reason: "element count of shape \(shape) overflows") }
+            elements = e
+            if n > 0 {
+                let (reach, o2) = (n - 1).multipliedReportingOverflow(by: s)
+                let (sum, o3) = furthest.addingReportingOverflow(reach)
+                guard !o2, !o3 else { throw CheckpointError.outOfBounds(file: file, name: name, reason: "stride \(strides) overflows") }
+                furthest = sum
+            }
+        }
+        if elements > 0, furthest >= capacity {
+            throw CheckpointError.outOfBounds(file: file, name: name,
+                reason: "element \(furthest) (offset \(storageOffset), size \(shape), stride \(strides)) of a storage of \(capacity) \(dtype.rawValue) elements")
+        }
+        if elements == 0, storageOffset > capacity {
+            throw CheckpointError.outOfBounds(file: file, name: name, reason: "offset \(storageOffset) past a storage of \(capacity) elements")
+        }
+        return TensorRecord(storage: storage, dtype: dtype, storageOffset: storageOffset, shape: shape, strides: strides)
+    }
+}

@@ -1,0 +1,128 @@
+/// A value built by the pickle machine. Only plain data and the results of
+/// allowlisted rebuild rules ever appear here: there is no way to represent
+/// an arbitrary Python object, so none can be constructed.
+indirect enum PickleValue {
+    case none
+    case bool(Bool)
+    case int(Int)
+    /// An integer too wide for Int, as little-endian two's complement bytes.
+    case bigInt([UInt8])
+    case float(Double)
+    case complex(Double, Double)
+    case string(String)
+    case bytes([UInt8])
+    case tuple([PickleValue])
+    /// Lists and dicts are shared by reference, as in Python: the memo and
+    /// APPEND/SETITEM act on the same object.
+    case list(PickleList)
+    case dict(PickleDict)
+    case set([PickleValue])
+    case tensor(TensorRecord)
+    case storage(StorageRecord)
+    case global(AllowedGlobal)
+    /// The MARK sentinel, only ever on the stack.
+    case mark
+
+    var kindName: String {
+        switch self {
+        case .none: return "None"
+        case .bool: return "bool"
+        case .int, .bigInt: return "int"
+        case .float: return "float"
+        case .complex: return "complex"
+        case .string: return "str"
+        case .bytes: return "bytes"
+        case .tuple: return "tuple"
+        case .list: return "list"
+        case .dict: return "dict"
+        case .set: return "set"
+        case .tensor: return "tensor"
+        case .storage: return "storage"
+        case .global: return "global"
+        case .mark: return "mark"
+        }
+    }
+}
+
+final class PickleList {
+    var items: [PickleValue] = []
+    init(_ items: [PickleValue] = []) { self.items = items }
+}
+
+/// An insertion-ordered dict (every dict is ordered since Python 3.7).
+final class PickleDict {
+    private(set) var keys: [PickleValue] = []
+    private(set) var values: [PickleValue] = []
+    private var positions: [String: Int] = [:]
+    /// State given by BUILD, e.g. an OrderedDict's `_metadata`.
+    var attributes: PickleDict?
+
+    func set(_ key: PickleValue, _ value: PickleValue) {
+        let identity = Self.identity(of: key) ?? "unhashable#\(keys.count)"
+        if let position = positions[identity] {
+            values[position] = value
+        } else {
+            positions[identity] = keys.count
+            keys.append(key)
+            values.append(value)
+        }
+    }
+
+    subscript(key: String) -> PickleValue? {
+        positions["s:" + key].map { values[$0] }
+    }
+
+    var count: Int { keys.count }
+
+    /// What makes two keys the same key (string and int keys are what torch writes).
+    static func identity(of key: PickleValue) -> String? {
+        switch key {
+        case let .string(s): return "s:" + s
+        case let .int(i): return "i:\(i)"
+        case let .bool(b): return "i:\(b ? 1 : 0)"
+        case let .float(f): return f == f.rounded() && abs(f) < 1e18 ? "i:\(Int(f))" : "f:\(f)"
+        case .none: return "n"
+        case let .bytes(b): return "b:" + b.map { String($0) }.joined(separator: ",")
+        case let .tuple(items):
+            var parts: [String] = []
+            for item in items {
+                guard let part = identity(of: item) else { return nil }
+                parts.append(part)
+            }
+            return "t:(" + parts.joined(separator: ",") + ")"
+        default: return nil
+        }
+    }
+}
+
+/// A storage named by a persistent id: its record key, element type and size.
+final class StorageRecord {
+    let key: String
+    /// nil for `torch.UntypedStorage` (bytes; the dtype comes from `_rebuild_tensor_v3`).
+    let dtype: DType?
+    /// Elements of `dtype`, or bytes when untyped.
+    let count: Int
+    let location: String
+    /// Legacy format views: this storage is `count` elements of `rootKey` from `rootOffset` on.
+    let rootKey: String
+    let rootOffset: Int
+
+    init(key: String, dtype: DType?, count: Int, location: String, rootKey: String? = nil, rootOffset: Int = 0) {
+        self.key = key
+        self.dtype = dtype
+        self.count = count
+        self.location = location
+        self.rootKey = rootKey ?? key
+        self.rootOffset = rootOffset
+    }
+}
+
+/// A tensor as `_rebuild_tensor_v2/v3` describes it: a strided view of a storage.
+struct TensorRecord {
+    let storage: StorageRecord
+    let dtype: DType
+    /// In elements of `dtype`, relative to the storage.
+    let storageOffset: Int
+    let shape: [Int]
+    let strides: [Int]
+}

@@ -1,0 +1,46 @@
+public import TorchCheckpoint
+
+/// One step of an LSTM, exactly `torch.nn.LSTMCell` (gates i, f, g, o):
+/// `c' = f⊙c + i⊙g`, `h' = o⊙tanh(c')`.
+///
+/// Letters: B batch entries, I input size, H hidden size.
+public struct LSTMCell: Sendable {
+    var core: RecurrentStack<LSTMKernel>
+
+    /// I.
+    public var inputSize: Int { core.inputSize }
+    /// H.
+    public var hiddenSize: Int { core.hiddenSize }
+    public var bias: Bool { core.bias }
+
+    /// A new cell with torch's default initialisation (uniform in ±1/√H).
+    public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, seed: UInt64? = nil) throws {
+        core = try RecurrentStack(kernel: LSTMKernel(), inputSize: inputSize, hiddenSize: hiddenSize,
+                                  numLayers: 1, bias: bias, batchFirst: false, bidirectional: false,
+                                  projSize: 0, seed: seed)
+    }
+
+    /// Loads `weight_ih` (4H, I), `weight_hh` (4H, H) and optionally `bias_ih`, `bias_hh` (4H) from under `prefix`.
+    public init(loading source: some TensorSource, prefix: String = "") throws {
+        core = try RecurrentStack(loading: source, prefix: prefix, kernel: LSTMKernel(), batchFirst: false, cell: true)
+    }
+
+    init(core: RecurrentStack<LSTMKernel>) {
+        self.core = core
+    }
+
+    /// One step.
+    /// - Parameters:
+    ///   - input: (B, I), or unbatched (I,).
+    ///   - state: h and c, each (B, H) or (H,); zeros when nil.
+    /// - Returns: (h', c'), shaped like h and c.
+    public func callAsFunction(_ input: FloatTensor, state: LSTMState? = nil) throws -> LSTMState {
+        let (h, c) = try core.cellStep(input, h: state?.h, c: state?.c)
+        return LSTMState(h: h, c: c!)
+    }
+
+    /// The weights under torch's names (`weight_ih`, ...), each prefixed by `prefix`.
+    public func stateDictionary(prefix: String = "") -> TensorDictionary {
+        core.stateDictionary(prefix: prefix, cell: true)
+    }
+}

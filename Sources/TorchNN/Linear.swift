@@ -1,0 +1,110 @@
+import Foundation
+public import TorchCheckpoint
+
+/// `torch.nn.Linear`: y = x Wᵀ + b over the last axis, any leading axes.
+///
+/// Letters: I input features, O output features, `...` any leading axes.
+public struct Linear: Sendable {
+    /// W: (O, I).
+    public private(set) var weight: FloatTensor
+    /// b: (O), or nil without a bias.
+    public private(set) var bias: FloatTensor?
+
+    /// I.
+    public var inputFeatures: Int { weight.shape[1] }
+    /// O.
+    public var outputFeatures: Int { weight.shape[0] }
+
+    /// A new layer with torch's default initialisation: W and b uniform in ±1/√I
+    /// (`kaiming_uniform_(a=√5)` works out to that bound).
+    public init(inputFeatures: Int, outputFeatures: Int, bias: Bool = true, seed: UInt64? = nil) throws {
+        guard inputFeatures > 0, outputFeatures > 0 else {
+            throw LayerInputError.invalidConfiguration(
+                "Linear needs positive sizes, got inputFeatures \(inputFeatures), outputFeatures \(outputFeatures)")
+        }
+        var generator = SeededGenerator.make(seed)
+        let bound = 1 / Float(inputFeatures).squareRoot()
+        weight = FloatTensor(shape: [outputFeatures, inputFeatures],
+                             scalars: generator.uniform(count: outputFeatures * inputFeatures, bound: bound))
+        self.bias = bias ? FloatTensor(shape: [outputFeatures], scalars: generator.uniform(count: outputFeatures, bound: bound)) : nil
+    }
+
+    /// A layer with the given weight (O, I) and optional bias (O).
+    public init(weight: FloatTensor, bias: FloatTensor? = nil) throws {
+        _ = try weight.validated("weight")
+        guard weight.shape.count == 2, weight.shape[0] > 0, weight.shape[1] > 0 else {
+            throw LayerInputError.wrongRank(argument: "weight", expected: "a non-empty (O, I) matrix", found: weight.shape)
+        }
+        if let bias {
+            _ = try bias.validated("bias")
+            guard bias.shape == [weight.shape[0]] else {
+                throw LayerInputError.shapeMismatch(argument: "bias", expected: [weight.shape[0]], found: bias.shape)
+            }
+        }
+        self.weight = weight
+        self.bias = bias
+    }
+
+    /// Loads `weight` (O, I) and, when present, `bias` (O) from under `prefix`, strictly.
+    public init(loading source: some TensorSource, prefix: String = "") throws {
+        let prefix = normalizedPrefix(prefix)
+        guard let descriptor = source.descriptor(of: prefix + "weight") else {
+            throw WeightLoadingError.missingKey(prefix + "weight")
+        }
+        guard descriptor.shape.count == 2, descriptor.shape.allSatisfy({ $0 > 0 }) else {
+            throw WeightLoadingError.cannotInfer("'\(prefix)weight' has shape \(format(descriptor.shape)); expected a non-empty (out, in) matrix")
+        }
+        var reader = StrictWeightReader(source: source, prefix: prefix)
+        let shape = descriptor.shape
+        weight = FloatTensor(shape: shape, scalars: try reader.take("weight", shape: shape))
+        if source.descriptor(of: prefix + "bias") != nil {
+            bias = FloatTensor(shape: [shape[0]], scalars: try reader.take("bias", shape: [shape[0]]))
+        } else {
+            bias = nil
+        }
+        try reader.finish()
+    }
+
+    /// - Parameter x: (..., I), at least one axis.
+    /// - Returns: (..., O).
+    public func callAsFunction(_ x: FloatTensor) throws -> FloatTensor {
+        _ = try x.validated("input")
+        guard let last = x.shape.last else {
+            throw LayerInputError.wrongRank(argument: "input", expected: "(..., \(inputFeatures))", found: x.shape)
+        }
+        guard last == inputFeatures else {
+            var expected = x.shape
+            expected[expected.count - 1] = inputFeatures
+            throw LayerInputError.shapeMismatch(argument: "input", expected: expected, found: x.shape)
+        }
+        let rows = x.scalars.count / inputFeatures
+        var shape = x.shape
+        shape[shape.count - 1] = outputFeatures
+        guard rows > 0 else { return FloatTensor(zeros: shape) }
+        let out = outputFeatures, features = inputFeatures
+        var result = [Float](repeating: 0, count: rows * out)
+        result.withUnsafeMutableBufferPointer { y in
+            // Bias first, then accumulate x Wᵀ onto it (beta = 1) in one GEMM.
+            if let bias {
+                bias.scalars.withUnsafeBufferPointer { b in
+                    for row in 0..<rows { (y.baseAddress! + row * out).update(from: b.baseAddress!, count: out) }
+                }
+            }
+            x.scalars.withUnsafeBufferPointer { input in
+                weight.scalars.withUnsafeBufferPointer { w in
+                    BLAS.multiplyRows(m: rows, n: out, k: features, x: input.baseAddress!, weight: w.baseAddress!,
+                                      beta: bias == nil ? 0 : 1, into: y.baseAddress!)
+                }
+            }
+        }
+        return FloatTensor(shape: shape, scalars: result)
+    }
+
+    /// `weight` and `bias` under `prefix`.
+    public func stateDictionary(prefix: String = "") -> TensorDictionary {
+        var dictionary = TensorDictionary()
+        dictionary[prefix + "weight"] = weight
+        if let bias { dictionary[prefix + "bias"] = bias }
+        return dictionary
+    }
+}

@@ -1,0 +1,76 @@
+public import TorchCheckpoint
+
+/// A multi-layer Elman RNN with exactly `torch.nn.RNN`'s semantics:
+/// `h' = act(W_ih x + b_ih + W_hh h + b_hh)`, act tanh or relu; the output is h itself.
+///
+/// Letters: T steps, B batch entries, I input size, H hidden size, L layers,
+/// D = 2 if bidirectional else 1.
+public struct RNN: Sendable {
+    var core: RecurrentStack<RNNKernel>
+
+    /// I.
+    public var inputSize: Int { core.inputSize }
+    /// H.
+    public var hiddenSize: Int { core.hiddenSize }
+    /// L.
+    public var numLayers: Int { core.numLayers }
+    public var nonlinearity: Nonlinearity { core.kernel.nonlinearity }
+    public var bias: Bool { core.bias }
+    /// Whether inputs and outputs are (B, T, ·) rather than (T, B, ·); h0 / h_n are unaffected.
+    public var batchFirst: Bool {
+        get { core.batchFirst }
+        set { core.batchFirst = newValue }
+    }
+    public var bidirectional: Bool { core.bidirectional }
+
+    /// A new RNN with torch's default initialisation (every parameter uniform in ±1/√H).
+    /// - Parameter seed: makes the weights reproducible; nil draws a random seed.
+    /// - Throws: ``LayerInputError/invalidConfiguration(_:)`` for non-positive sizes.
+    public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, nonlinearity: Nonlinearity = .tanh,
+                bias: Bool = true, batchFirst: Bool = false, bidirectional: Bool = false, seed: UInt64? = nil) throws {
+        core = try RecurrentStack(kernel: RNNKernel(nonlinearity: nonlinearity), inputSize: inputSize, hiddenSize: hiddenSize,
+                                  numLayers: numLayers, bias: bias, batchFirst: batchFirst,
+                                  bidirectional: bidirectional, projSize: 0, seed: seed)
+    }
+
+    /// Loads `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}` (and `_reverse`)
+    /// from under `prefix`, inferring I, H, L, bias and bidirectional from them.
+    /// The nonlinearity is not stored in the weights, so it is an argument.
+    /// - Throws: ``WeightLoadingError`` when a key is missing, unexpected, or of the wrong shape,
+    ///   or when the weights belong to an LSTM or GRU.
+    public init(loading source: some TensorSource, prefix: String = "", nonlinearity: Nonlinearity = .tanh,
+                batchFirst: Bool = false) throws {
+        core = try RecurrentStack(loading: source, prefix: prefix, kernel: RNNKernel(nonlinearity: nonlinearity),
+                                  batchFirst: batchFirst, cell: false)
+    }
+
+    init(core: RecurrentStack<RNNKernel>) {
+        self.core = core
+    }
+
+    /// Runs the RNN over a whole sequence.
+    /// - Parameters:
+    ///   - input: (T, B, I), (B, T, I) with ``batchFirst``, or unbatched (T, I).
+    ///   - initialState: h0, (L·D, B, H) or unbatched (L·D, H); zeros when nil.
+    ///   - lengths: B valid lengths in 1...T, any order: torch's `pack_padded_sequence`
+    ///     (`enforce_sorted=False`) → RNN → `pad_packed_sequence(total_length: T)`.
+    /// - Returns: output (T, B, D·H) (or batch-first / unbatched), hN (L·D, B, H); cN is nil.
+    public func callAsFunction(_ input: FloatTensor, initialState: FloatTensor? = nil,
+                               lengths: [Int]? = nil) throws -> RecurrentOutput {
+        try core.forward(input, h0: initialState, c0: nil, lengths: lengths)
+    }
+
+    /// A stream that carries h between calls, for feeding a sequence in chunks.
+    /// - Parameters:
+    ///   - batchSize: B, or nil for unbatched (T, I) chunks.
+    ///   - initialState: h0, (L, B, H) or unbatched (L, H); zeros when nil.
+    /// - Throws: ``LayerInputError/unsupported(_:)`` for a bidirectional RNN.
+    public func makeStream(batchSize: Int? = nil, initialState: FloatTensor? = nil) throws -> RecurrentStream {
+        try RecurrentStream(core, batchSize: batchSize, h0: initialState, c0: nil)
+    }
+
+    /// The weights under torch's names (`weight_ih_l0`, ...), each prefixed by `prefix`.
+    public func stateDictionary(prefix: String = "") -> TensorDictionary {
+        core.stateDictionary(prefix: prefix, cell: false)
+    }
+}

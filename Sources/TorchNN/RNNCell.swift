@@ -1,0 +1,47 @@
+public import TorchCheckpoint
+
+/// One step of an Elman RNN, exactly `torch.nn.RNNCell`: `h' = act(W_ih x + b_ih + W_hh h + b_hh)`.
+///
+/// Letters: B batch entries, I input size, H hidden size.
+public struct RNNCell: Sendable {
+    var core: RecurrentStack<RNNKernel>
+
+    /// I.
+    public var inputSize: Int { core.inputSize }
+    /// H.
+    public var hiddenSize: Int { core.hiddenSize }
+    public var bias: Bool { core.bias }
+    public var nonlinearity: Nonlinearity { core.kernel.nonlinearity }
+
+    /// A new cell with torch's default initialisation (uniform in ±1/√H).
+    public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, nonlinearity: Nonlinearity = .tanh,
+                seed: UInt64? = nil) throws {
+        core = try RecurrentStack(kernel: RNNKernel(nonlinearity: nonlinearity), inputSize: inputSize,
+                                  hiddenSize: hiddenSize, numLayers: 1, bias: bias, batchFirst: false,
+                                  bidirectional: false, projSize: 0, seed: seed)
+    }
+
+    /// Loads `weight_ih` (H, I), `weight_hh` (H, H) and optionally `bias_ih`, `bias_hh` (H) from under `prefix`.
+    public init(loading source: some TensorSource, prefix: String = "", nonlinearity: Nonlinearity = .tanh) throws {
+        core = try RecurrentStack(loading: source, prefix: prefix, kernel: RNNKernel(nonlinearity: nonlinearity),
+                                  batchFirst: false, cell: true)
+    }
+
+    init(core: RecurrentStack<RNNKernel>) {
+        self.core = core
+    }
+
+    /// One step.
+    /// - Parameters:
+    ///   - input: (B, I), or unbatched (I,).
+    ///   - state: h, (B, H) or (H,); zeros when nil.
+    /// - Returns: h', shaped like h.
+    public func callAsFunction(_ input: FloatTensor, state: FloatTensor? = nil) throws -> FloatTensor {
+        try core.cellStep(input, h: state, c: nil).h
+    }
+
+    /// The weights under torch's names (`weight_ih`, ...), each prefixed by `prefix`.
+    public func stateDictionary(prefix: String = "") -> TensorDictionary {
+        core.stateDictionary(prefix: prefix, cell: true)
+    }
+}

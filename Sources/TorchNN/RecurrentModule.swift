@@ -1,0 +1,128 @@
+public import TorchCheckpoint
+
+/// Any of the six torch recurrent modules, loaded by inferring the kind from
+/// the weights: `weight_ih_l0` vs `weight_ih` tells a layer from a cell, and
+/// `weight_ih`'s rows / H give the gate count (1 RNN, 3 GRU, 4 LSTM).
+///
+/// ```swift
+/// let module = try RecurrentModule.load(from: checkpoint, prefix: "model.rnn.", kind: "LSTM")
+/// let result = try module(input, h0: h0, c0: c0)
+/// ```
+public enum RecurrentModule: Sendable {
+    case rnn(RNN)
+    case lstm(LSTM)
+    case gru(GRU)
+    case rnnCell(RNNCell)
+    case lstmCell(LSTMCell)
+    case gruCell(GRUCell)
+
+    /// torch's class names.
+    public enum Kind: String, Sendable, CaseIterable, Codable {
+        case rnn = "RNN"
+        case lstm = "LSTM"
+        case gru = "GRU"
+        case rnnCell = "RNNCell"
+        case lstmCell = "LSTMCell"
+        case gruCell = "GRUCell"
+
+        /// Whether this is a one-step cell rather than a sequence module.
+        public var isCell: Bool { self == .rnnCell || self == .lstmCell || self == .gruCell }
+    }
+
+    /// The kind of the wrapped module.
+    public var kind: Kind {
+        switch self {
+        case .rnn: return .rnn
+        case .lstm: return .lstm
+        case .gru: return .gru
+        case .rnnCell: return .rnnCell
+        case .lstmCell: return .lstmCell
+        case .gruCell: return .gruCell
+        }
+    }
+
+    /// Loads whichever recurrent module the weights under `prefix` describe.
+    /// - Parameters:
+    ///   - kind: when given, a check: weights of another kind throw
+    ///     ``WeightLoadingError/kindMismatch(expected:found:)``.
+    ///   - nonlinearity: for RNN / RNNCell (not stored in the weights).
+    ///   - batchFirst: for sequence modules (not stored in the weights).
+    public static func load(from source: some TensorSource, prefix: String = "", kind: Kind? = nil,
+                            nonlinearity: Nonlinearity = .tanh, batchFirst: Bool = false) throws -> RecurrentModule {
+        let prefix = normalizedPrefix(prefix)
+        let spec = try RecurrentSpec.infer(from: source, prefix: prefix)
+        guard let inferred = Kind(rawValue: spec.kindName) else {
+            throw WeightLoadingError.cannotInfer("unknown module kind '\(spec.kindName)'")
+        }
+        if let kind, kind != inferred {
+            throw WeightLoadingError.kindMismatch(expected: kind.rawValue, found: inferred.rawValue)
+        }
+        let cell = inferred.isCell
+        switch inferred {
+        case .rnn, .rnnCell:
+            let core = try RecurrentStack(loading: source, prefix: prefix, spec: spec,
+                                          kernel: RNNKernel(nonlinearity: nonlinearity), batchFirst: batchFirst, cell: cell)
+            return cell ? .rnnCell(RNNCell(core: core)) : .rnn(RNN(core: core))
+        case .lstm, .lstmCell:
+            let core = try RecurrentStack(loading: source, prefix: prefix, spec: spec,
+                                          kernel: LSTMKernel(), batchFirst: batchFirst, cell: cell)
+            return cell ? .lstmCell(LSTMCell(core: core)) : .lstm(LSTM(core: core))
+        case .gru, .gruCell:
+            let core = try RecurrentStack(loading: source, prefix: prefix, spec: spec,
+                                          kernel: GRUKernel(), batchFirst: batchFirst, cell: cell)
+            return cell ? .gruCell(GRUCell(core: core)) : .gru(GRU(core: core))
+        }
+    }
+
+    /// ``load(from:prefix:kind:nonlinearity:batchFirst:)`` with the kind spelled as torch's
+    /// class name ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell").
+    /// - Throws: ``WeightLoadingError/cannotInfer(_:)`` for an unknown name.
+    public static func load(from source: some TensorSource, prefix: String = "", kind name: String,
+                            nonlinearity: Nonlinearity = .tanh, batchFirst: Bool = false) throws -> RecurrentModule {
+        guard let kind = Kind(rawValue: name) else {
+            let known = Kind.allCases.map(\.rawValue).joined(separator: ", ")
+            throw WeightLoadingError.cannotInfer("unknown module kind '\(name)'; expected one of \(known)")
+        }
+        return try load(from: source, prefix: prefix, kind: kind, nonlinearity: nonlinearity, batchFirst: batchFirst)
+    }
+
+    /// Runs the module.
+    ///
+    /// Sequence modules: `input` (T, B, I) / (B, T, I) / (T, I), `h0` (L·D, B, H_out),
+    /// `c0` (L·D, B, H), optional `lengths`; the result is theirs.
+    /// Cells: `input` (B, I) or (I,), `h0`/`c0` (B, H) or (H,); `output` and `hN` are both h',
+    /// `cN` is c' for an LSTM cell. `lengths` must be nil for a cell.
+    public func callAsFunction(_ input: FloatTensor, h0: FloatTensor? = nil, c0: FloatTensor? = nil,
+                               lengths: [Int]? = nil) throws -> RecurrentOutput {
+        if kind.isCell, lengths != nil {
+            throw LayerInputError.unsupported("lengths apply to sequence modules, not to a \(kind.rawValue)")
+        }
+        switch self {
+        case let .rnn(module): return try module.core.forward(input, h0: h0, c0: c0, lengths: lengths)
+        case let .lstm(module): return try module.core.forward(input, h0: h0, c0: c0, lengths: lengths)
+        case let .gru(module): return try module.core.forward(input, h0: h0, c0: c0, lengths: lengths)
+        case let .rnnCell(cell): return try Self.cellOutput(cell.core.cellStep(input, h: h0, c: c0))
+        case let .lstmCell(cell): return try Self.cellOutput(cell.core.cellStep(input, h: h0, c: c0))
+        case let .gruCell(cell): return try Self.cellOutput(cell.core.cellStep(input, h: h0, c: c0))
+        }
+    }
+
+    private static func cellOutput(_ state: (h: FloatTensor, c: FloatTensor?)) -> RecurrentOutput {
+        RecurrentOutput(output: state.h, hN: state.h, cN: state.c)
+    }
+
+    /// The weights under torch's names, each prefixed by `prefix`.
+    public func stateDictionary(prefix: String = "") -> TensorDictionary {
+        switch self {
+        case let .rnn(module): return module.stateDictionary(prefix: prefix)
+        case let .lstm(module): return module.stateDictionary(prefix: prefix)
+        case let .gru(module): return module.stateDictionary(prefix: prefix)
+        case let .rnnCell(cell): return cell.stateDictionary(prefix: prefix)
+        case let .lstmCell(cell): return cell.stateDictionary(prefix: prefix)
+        case let .gruCell(cell): return cell.stateDictionary(prefix: prefix)
+        }
+    }
+}
+
+/// The type-erased recurrent layer: another name for ``RecurrentModule``.
+public typealias AnyRecurrentLayer = RecurrentModule

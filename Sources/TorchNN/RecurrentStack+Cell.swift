@@ -1,0 +1,48 @@
+import TorchCheckpoint
+
+/// One step of a cell: a one-layer, one-direction stack run for T = 1.
+extension RecurrentStack {
+    /// - Parameters:
+    ///   - input: (B, I), or unbatched (I,).
+    ///   - h: (B, H) or (H,) matching the input; zeros when nil.
+    ///   - c: (B, H) or (H,) for an LSTM cell; zeros when nil.
+    /// - Returns: h' and (for an LSTM cell) c', shaped like h.
+    func cellStep(_ input: FloatTensor, h: FloatTensor?, c: FloatTensor?) throws -> (h: FloatTensor, c: FloatTensor?) {
+        _ = try input.validated("input")
+        let shape = input.shape
+        guard shape.count == 1 || shape.count == 2 else {
+            throw LayerInputError.wrongRank(argument: "input", expected: "(B, \(inputSize)) or unbatched (\(inputSize),)", found: shape)
+        }
+        guard shape.last == inputSize else {
+            var expected = shape
+            expected[expected.count - 1] = inputSize
+            throw LayerInputError.shapeMismatch(argument: "input", expected: expected, found: shape)
+        }
+        let batched = shape.count == 2
+        let batch = batched ? shape[0] : 1
+        guard batch > 0 else { throw LayerInputError.empty(argument: "input", shape: shape) }
+        let stateShape = batched ? [batch, hiddenSize] : [hiddenSize]
+
+        func state(_ tensor: FloatTensor?, _ argument: String) throws -> [Float] {
+            guard let tensor else { return [Float](repeating: 0, count: batch * hiddenSize) }
+            _ = try tensor.validated(argument)
+            guard tensor.shape == stateShape else {
+                throw LayerInputError.shapeMismatch(argument: argument, expected: stateShape, found: tensor.shape)
+            }
+            return tensor.scalars
+        }
+        var hidden = try state(h, "h")
+        var cell: [Float] = []
+        if Kernel.hasCellState {
+            cell = try state(c, "c")
+        } else if c != nil {
+            throw LayerInputError.unsupported("\(Kernel.moduleName)Cell has no cell state: c must be nil")
+        }
+        // The one-step output equals h'; only the state is returned.
+        _ = input.scalars.withUnsafeBufferPointer {
+            run(timeMajor: $0, steps: 1, batch: batch, hidden: &hidden, cell: &cell, lengths: nil)
+        }
+        return (FloatTensor(shape: stateShape, scalars: hidden),
+                Kernel.hasCellState ? FloatTensor(shape: stateShape, scalars: cell) : nil)
+    }
+}

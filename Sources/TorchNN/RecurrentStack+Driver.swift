@@ -1,0 +1,177 @@
+import TorchCheckpoint
+/// The one time loop every recurrent module runs through.
+///
+/// Per layer and direction: ONE GEMM projects all T·B input rows onto the G·H
+/// gate columns with the foldable biases pre-added; then per step ONE GEMM (a
+/// GEMV when B = 1) computes the recurrent projection, the kernel fuses the
+/// gate nonlinearities and state update row by row, and an LSTM with
+/// projections does one more small GEMM. Every buffer is allocated before the
+/// loop; nothing inside it allocates or copies an array.
+extension RecurrentStack {
+    /// Runs every layer and direction over a time-major sequence.
+    /// - Parameters:
+    ///   - x: (T·B, I) time-major input.
+    ///   - hidden: (L·D, B, H_out): the initial states on entry, h_n on exit.
+    ///   - cell: (L·D, B, H): c0 on entry, c_n on exit; empty for kernels without a cell state.
+    ///   - lengths: B valid lengths in 1...T (already validated), or nil when every row has T steps.
+    /// - Returns: the (T·B, D·H_out) time-major output; steps at or past a row's length are 0.
+    func run(timeMajor x: UnsafeBufferPointer<Float>, steps T: Int, batch B: Int,
+             hidden: inout [Float], cell: inout [Float], lengths: [Int]?) -> [Float] {
+        let D = directions, Hout = outputSize, H = hiddenSize, GH = gateWidth
+        let rows = T * B
+        let featureCount = D * Hout
+
+        // Workspace shared by all layers and directions: the input projection
+        // (T·B, G·H), the recurrent projection (B, G·H), and for projections the
+        // pre-projection h (B, H) and a (B, P) scratch used when some rows are done.
+        let projectionCount = rows * GH
+        let recurrentCount = B * GH
+        let preCount = projSize > 0 ? B * H : 0
+        let scratchCount = projSize > 0 ? B * Hout : 0
+        let workspace = UnsafeMutableBufferPointer<Float>.allocate(
+            capacity: projectionCount + recurrentCount + preCount + scratchCount)
+        workspace.initialize(repeating: 0)
+        defer { workspace.deallocate() }
+        let scratch = Workspace(
+            projection: workspace.baseAddress!,
+            recurrent: workspace.baseAddress! + projectionCount,
+            preProjection: projSize > 0 ? workspace.baseAddress! + projectionCount + recurrentCount : nil,
+            projected: projSize > 0 ? workspace.baseAddress! + projectionCount + recurrentCount + preCount : nil)
+
+        // Layer outputs ping-pong between two buffers: layer k reads k−1's.
+        var current = [Float](repeating: 0, count: rows * featureCount)
+        var previous = numLayers > 1 ? [Float](repeating: 0, count: rows * featureCount) : []
+        let stateStride = B * Hout, cellStride = B * H
+
+        for layer in 0..<numLayers {
+            if layer > 0 {
+                swap(&current, &previous)
+                // Padded steps are never written, so they must start at zero.
+                if lengths != nil { current.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+            }
+            let inputWidth = layerInputSize(layer)
+            previous.withUnsafeBufferPointer { previousBuffer in
+                current.withUnsafeMutableBufferPointer { output in
+                    hidden.withUnsafeMutableBufferPointer { h in
+                        cell.withUnsafeMutableBufferPointer { c in
+                            let input = layer == 0 ? x.baseAddress! : previousBuffer.baseAddress!
+                            for direction in 0..<D {
+                                let index = layer * D + direction
+                                runDirection(
+                                    weights[index], reverse: direction == 1,
+                                    input: input, inputWidth: inputWidth,
+                                    steps: T, batch: B, lengths: lengths,
+                                    hidden: h.baseAddress! + index * stateStride,
+                                    cell: Kernel.hasCellState ? c.baseAddress! + index * cellStride : nil,
+                                    output: output.baseAddress!, outputOffset: direction * Hout,
+                                    scratch: scratch)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return current
+    }
+
+    /// Pointers into the preallocated workspace.
+    struct Workspace {
+        var projection: UnsafeMutablePointer<Float>
+        var recurrent: UnsafeMutablePointer<Float>
+        var preProjection: UnsafeMutablePointer<Float>?
+        var projected: UnsafeMutablePointer<Float>?
+    }
+
+    /// One layer, one direction. The reverse direction runs row b from its own
+    /// last valid step (len[b] − 1) down to 0, so all rows still advance in
+    /// lockstep (step s touches time len[b] − 1 − s) and share each GEMM.
+    private func runDirection(
+        _ w: RecurrentWeights, reverse: Bool,
+        input: UnsafePointer<Float>, inputWidth: Int,
+        steps T: Int, batch B: Int, lengths: [Int]?,
+        hidden h: UnsafeMutablePointer<Float>, cell c: UnsafeMutablePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, outputOffset: Int,
+        scratch: Workspace
+    ) {
+        let H = hiddenSize, Hout = outputSize, GH = gateWidth
+        let featureCount = directions * Hout
+        let rows = T * B
+        let projection = scratch.projection, recurrent = scratch.recurrent
+
+        // Input projection of all T·B rows at once, biases pre-added (beta = 1).
+        let inputBeta: Float
+        if let bias = w.foldedBias {
+            bias.withUnsafeBufferPointer { b in
+                for row in 0..<rows { (projection + row * GH).update(from: b.baseAddress!, count: GH) }
+            }
+            inputBeta = 1
+        } else {
+            inputBeta = 0
+        }
+        w.inputWeight.withUnsafeBufferPointer { wih in
+            BLAS.gemmTransposedB(m: rows, n: GH, k: inputWidth, a: input, lda: inputWidth,
+                                 b: wih.baseAddress!, ldb: inputWidth, beta: inputBeta, c: projection, ldc: GH)
+        }
+
+        // Past the longest sequence no row is active: stop there.
+        let stepCount = lengths?.max() ?? T
+        w.hiddenWeight.withUnsafeBufferPointer { whhBuffer in
+            withOptionalBuffer(w.recurrentBias) { recurrentBias in
+                withOptionalBuffer(w.projectionWeight) { whr in
+                    let whh = whhBuffer.baseAddress!
+                    for s in 0..<stepCount {
+                        // Recurrent projection h·W_hhᵀ (+ b_hn for a GRU) for all rows.
+                        if let recurrentBias {
+                            for b in 0..<B { (recurrent + b * GH).update(from: recurrentBias, count: GH) }
+                        }
+                        BLAS.multiplyRows(m: B, n: GH, k: Hout, x: h, weight: whh,
+                                          beta: recurrentBias == nil ? 0 : 1, into: recurrent)
+
+                        // Fused gates, committing only rows still inside their sequence:
+                        // a finished row keeps its state, which is then its h_n / c_n.
+                        var active = 0
+                        for b in 0..<B {
+                            let length = lengths?[b] ?? T
+                            guard s < length else { continue }
+                            active += 1
+                            let t = reverse ? length - 1 - s : s
+                            kernel.step(
+                                hiddenSize: H,
+                                input: projection + (t * B + b) * GH,
+                                recurrent: recurrent + b * GH,
+                                hidden: scratch.preProjection.map { $0 + b * H } ?? h + b * Hout,
+                                cell: c.map { $0 + b * H })
+                        }
+
+                        // proj_size: h' = W_hr (o ⊙ tanh(c')).
+                        if let whr, let pre = scratch.preProjection, let projected = scratch.projected {
+                            if active == B {
+                                BLAS.multiplyRows(m: B, n: Hout, k: H, x: pre, weight: whr, beta: 0, into: h)
+                            } else {
+                                BLAS.multiplyRows(m: B, n: Hout, k: H, x: pre, weight: whr, beta: 0, into: projected)
+                                for b in 0..<B where s < (lengths?[b] ?? T) {
+                                    (h + b * Hout).update(from: projected + b * Hout, count: Hout)
+                                }
+                            }
+                        }
+
+                        // The output at each row's own time index (this direction's half).
+                        for b in 0..<B {
+                            let length = lengths?[b] ?? T
+                            guard s < length else { continue }
+                            let t = reverse ? length - 1 - s : s
+                            (output + (t * B + b) * featureCount + outputOffset).update(from: h + b * Hout, count: Hout)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Calls `body` with the array's base address, or with nil for a nil array.
+@inline(__always)
+func withOptionalBuffer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
+    guard let array else { return try body(nil) }
+    return try array.withUnsafeBufferPointer { try body($0.baseAddress) }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import TorchCheckpoint
+
+/// `ptconvert inspect FILE`: every tensor's name, dtype, shape and size.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the tensors (and small non-tensor values) of a checkpoint.",
+        discussion: "Names are flattened dotted paths in file order, as `model.rnn.weight_ih_l0`."
+    )
+
+    @Argument(help: "A .pt/.pth/.bin checkpoint written by torch.save.")
+    var file: String
+
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let checkpoint: Checkpoint
+        do {
+            checkpoint = try Checkpoint(path: file)
+        } catch {
+            throw unreadable(error)
+        }
+        print(output.json ? json(checkpoint) : table(checkpoint))
+    }
+
+    private func json(_ checkpoint: Checkpoint) -> String {
+        let tensors = checkpoint.tensors.map { tensor in
+            JSONText.object([
+                ("name", JSONText.string(tensor.name)),
+                ("dtype", JSONText.string(tensor.dtype.rawValue)),
+                ("shape", JSONText.array(tensor.shape.map(String.init))),
+            ])
+        }
+        let values = checkpoint.values.map { value in
+            JSONText.object([("name", JSONText.string(value.name)), ("value", Self.json(value.value))])
+        }
+        return JSONText.object([
+            ("format", JSONText.string(checkpoint.format.rawValue)),
+            ("tensors", JSONText.array(tensors)),
+            ("values", JSONText.array(values)),
+        ])
+    }
+
+    private static func json(_ value: CheckpointValue) -> String {
+        switch value {
+        case .none: return "null"
+        case let .bool(b): return b ? "true" : "false"
+        case let .int(i): return String(i)
+        case let .bigInt(s): return JSONText.string(s)
+        case let .float(d): return JSONText.number(d)
+        case let .string(s): return JSONText.string(s)
+        case .complex, .bytes: return JSONText.string(value.description)
+        }
+    }
+
+    private func table(_ checkpoint: Checkpoint) -> String {
+        var rows: [[String]] = [["name", "dtype", "shape", "bytes"]]
+        for tensor in checkpoint.tensors {
+            rows.append([tensor.name.isEmpty ? "(root)" : tensor.name, tensor.dtype.rawValue,
+                         "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]", String(tensor.byteCount)])
+        }
+        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        var lines = rows.map { row in
+            zip(row, widths).enumerated().map { column, cell in
+                column == 3 ? String(repeating: " ", count: cell.1 - cell.0.count) + cell.0
+                            : cell.0 + String(repeating: " ", count: cell.1 - cell.0.count)
+            }.joined(separator: "  ")
+        }
+        lines.insert(String(repeating: "-", count: widths.reduce(0, +) + 6), at: 1)
+        let totalBytes = checkpoint.tensors.reduce(0) { $0 + $1.byteCount }
+        let totalElements = checkpoint.tensors.reduce(0) { $0 + $1.elementCount }
+        lines.append("\(checkpoint.tensors.count) tensors, \(totalElements) elements, \(totalBytes) bytes (\(checkpoint.format.rawValue) format\(checkpoint.isBigEndian ? ", big-endian" : ""))")
+        let small = checkpoint.values.filter { $0.value.description.count <= 60 }
+        if !small.isEmpty {
+            lines.append("")
+            lines.append("values:")
+            for value in small { lines.append("  \(value.name.isEmpty ? "(root)" : value.name) = \(value.value)") }
+            if small.count < checkpoint.values.count {
+                lines.append("  (\(checkpoint.values.count - small.count) longer values not shown)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,72 @@
+import Testing
+@testable import TorchCheckpoint
+
+/// The pickle machine on hand-assembled streams (opcode sequences, not golden numbers).
+@Suite("Pickle machine")
+struct PickleMachineTests {
+    private func run(_ bytes: [UInt8], limits: ReadLimits = .default) throws -> PickleValue {
+        var machine = PickleMachine(file: "test.pkl", limits: limits) { _, offset in
+            throw CheckpointError.corruptPickle(file: "test.pkl", offset: offset, reason: "no storages here")
+        }
+        return try bytes.withUnsafeBytes { try machine.run($0).value }
+    }
+
+    @Test("an unknown opcode is an error naming it and its offset")
+    func unknownOpcode() {
+        #expect(throws: CheckpointError.unknownOpcode(file: "test.pkl", opcode: 0xFF, offset: 2)) {
+            try run([0x80, 0x02, 0xFF, 0x2E])
+        }
+    }
+
+    @Test("GLOBAL outside the allowlist is refused before anything else")
+    func forbiddenGlobal() {
+        let bytes: [UInt8] = [0x80, 0x02, 0x63] + Array("os\nsystem\n".utf8) + [0x2E]
+        #expect(throws: CheckpointError.forbiddenGlobal(file: "test.pkl", module: "os", name: "system", offset: 2)) {
+            try run(bytes)
+        }
+    }
+
+    @Test("memo, lists, dicts and protocol 4 opcodes build shared containers")
+    func containers() throws {
+        // PROTO 4, EMPTY_DICT, MEMOIZE, SHORT_BINUNICODE "a", EMPTY_LIST, MEMOIZE, BININT1 7, APPEND,
+        // SETITEM, SHORT_BINUNICODE "b", BINGET 1, SETITEM, STOP
+        let bytes: [UInt8] = [0x80, 0x04, 0x7D, 0x94, 0x8C, 0x01, 0x61, 0x5D, 0x94, 0x4B, 0x07, 0x61, 0x73,
+                              0x8C, 0x01, 0x62, 0x68, 0x01, 0x73, 0x2E]
+        guard case let .dict(dict) = try run(bytes), case let .list(a)? = dict["a"], case let .list(b)? = dict["b"] else {
+            Issue.record("not a dict of two lists"); return
+        }
+        #expect(a === b)
+        #expect(a.items.count == 1)
+    }
+
+    @Test("big-endian BINFLOAT, LONG1 sign extension and BININT")
+    func numbers() throws {
+        guard case let .tuple(items) = try run([0x80, 0x02, 0x47, 0x3F, 0xF8, 0, 0, 0, 0, 0, 0,
+                                                0x8A, 0x01, 0xFF, 0x4A, 0xFE, 0xFF, 0xFF, 0xFF, 0x87, 0x2E]) else {
+            Issue.record("not a tuple"); return
+        }
+        guard case .float(1.5) = items[0], case .int(-1) = items[1], case .int(-2) = items[2] else {
+            Issue.record("wrong numbers: \(items)"); return
+        }
+    }
+
+    @Test("resource limits stop memo and nesting bombs")
+    func limits() {
+        var limits = ReadLimits()
+        limits.maxDepth = 10
+        #expect(throws: CheckpointError.limitExceeded(file: "test.pkl", what: "pickle MARK nesting", limit: 10)) {
+            try run([0x80, 0x02] + [UInt8](repeating: 0x28, count: 50) + [0x2E], limits: limits)
+        }
+        limits.maxOpcodes = 100
+        #expect(throws: CheckpointError.self) {
+            try run([0x80, 0x02, 0x4E] + [UInt8](repeating: 0x32, count: 500) + [0x2E], limits: limits)
+        }
+    }
+
+    @Test("a length running past the stream is an error, not a read out of bounds")
+    func overlongArgument() {
+        #expect(throws: CheckpointError.self) {
+            try run([0x80, 0x02, 0x8E, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0x2E])
+        }
+    }
+}

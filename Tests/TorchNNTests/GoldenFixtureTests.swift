@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+import TorchCheckpoint
+@testable import TorchNN
+
+/// The repository root, found from this file's path (Tests/TorchNNTests/<file>).
+let repositoryRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let goldenRoot = repositoryRoot.appendingPathComponent("fixtures/golden")
+let brokenRoot = repositoryRoot.appendingPathComponent("fixtures/golden-broken")
+
+/// Every golden case, by folder name (INDEX.json must list the same set).
+let goldenCaseNames: [String] = (try? GoldenFixture.discover(in: goldenRoot).map(\.lastPathComponent)) ?? []
+
+@Suite("Golden parity with torch")
+struct GoldenFixtureTests {
+    @Test("the golden set is present and matches INDEX.json")
+    func fixturesArePresent() throws {
+        #expect(goldenCaseNames.count >= 70)
+        let data = try Data(contentsOf: goldenRoot.appendingPathComponent("INDEX.json"))
+        let index = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        #expect(Set(index.compactMap { $0["name"] as? String }) == Set(goldenCaseNames))
+    }
+
+    @Test("every golden fixture passes", arguments: goldenCaseNames)
+    func goldenCase(_ name: String) throws {
+        let fixture = try GoldenFixture(directory: goldenRoot.appendingPathComponent(name))
+        let report = try fixture.verify()
+        #expect(report.passed, "\(report)")
+        #expect(report.comparisons.map(\.name) == expectedComparisons(fixture.testCase.module))
+    }
+
+    @Test("the perturbed fixture fails on output only")
+    func perturbedFails() throws {
+        let fixture = try GoldenFixture(directory: brokenRoot.appendingPathComponent("lstm_perturbed"))
+        let report = try fixture.verify()
+        #expect(!report.passed)
+        let output = try #require(report.comparisons.first { $0.name == "output" })
+        #expect(!output.passed)
+        #expect(output.mismatches == 1)
+        #expect(output.worstIndex == 7)
+        #expect(output.maxAbsError > 5e-4 && output.maxAbsError < 2e-3)
+        #expect(report.comparisons.filter { $0.name != "output" }.allSatisfy(\.passed))
+        #expect(report.description.hasPrefix("FAIL"))
+    }
+
+    @Test("the missing-key fixture reports weight_hh_l0")
+    func missingKeyFails() throws {
+        let directory = brokenRoot.appendingPathComponent("missing_key")
+        #expect(throws: WeightLoadingError.missingKey("weight_hh_l0")) {
+            try GoldenFixture(directory: directory)
+        }
+    }
+
+    @Test("perturbing any expected tensor of a passing case makes it fail")
+    func perturbingExpectedFails() throws {
+        let fixture = try GoldenFixture(directory: goldenRoot.appendingPathComponent("lstm_proj_bidir_2layer_lengths"))
+        #expect(try fixture.verify().passed)
+
+        var output = fixture
+        output.expectedOutput!.scalars[3] += 1e-3
+        #expect(try !output.verify().passed)
+
+        var hN = fixture
+        hN.expectedHN.scalars[hN.expectedHN.scalars.count - 1] -= 1e-3
+        let hReport = try hN.verify()
+        #expect(!hReport.passed)
+        #expect(hReport.comparisons.first { $0.name == "h_n" }?.passed == false)
+
+        var cN = fixture
+        cN.expectedCN!.scalars[0] *= 1.01
+        #expect(try !cN.verify().passed)
+
+        var shape = fixture
+        shape.expectedHN.shape = [shape.expectedHN.scalars.count]
+        #expect(try !shape.verify().passed)
+    }
+
+    @Test("a wrong padded step fails: outputs past a length must be exactly zero")
+    func paddingIsChecked() throws {
+        var fixture = try GoldenFixture(directory: goldenRoot.appendingPathComponent("lstm_lengths"))
+        // lengths [4, 6, 1, 3] with T = 6: entry 2 is padding from t = 1 on.
+        let lengths = try #require(fixture.lengths)
+        #expect(lengths == [4, 6, 1, 3])
+        let (batch, features) = (fixture.expectedOutput!.shape[1], fixture.expectedOutput!.shape[2])
+        fixture.expectedOutput!.scalars[(1 * batch + 2) * features] = 1e-3
+        #expect(try !fixture.verify().passed)
+    }
+
+    @Test("the weights may come from another TensorSource")
+    func weightsFromDictionary() throws {
+        let directory = goldenRoot.appendingPathComponent("gru_2layer_bidir")
+        let checkpoint = try Checkpoint(contentsOf: directory.appendingPathComponent("model.pt"))
+        var dictionary = TensorDictionary()
+        for name in checkpoint.tensorNames { dictionary[name] = try checkpoint.floatTensor(name) }
+        #expect(try GoldenFixture(directory: directory, weights: dictionary).verify().passed)
+
+        dictionary["extra.weight"] = FloatTensor(zeros: [1])
+        #expect(try GoldenFixture(directory: directory, weights: dictionary).verify().passed, "keys outside the prefix are ignored")
+    }
+
+    @Test("a folder without model.pt is a typed error")
+    func missingFolder() throws {
+        let directory = repositoryRoot.appendingPathComponent("fixtures/does-not-exist")
+        #expect(throws: GoldenFixtureError.self) { try GoldenFixture(directory: directory) }
+    }
+}
+
+private func expectedComparisons(_ module: String) -> [String] {
+    switch module {
+    case "LSTM": return ["output", "h_n", "c_n"]
+    case "RNN", "GRU": return ["output", "h_n"]
+    case "LSTMCell": return ["h_n", "c_n"]
+    default: return ["h_n"]
+    }
+}

@@ -1,0 +1,557 @@
+#!/usr/bin/env python3
+"""Regenerate fixtures/golden/ and fixtures/golden-broken/ with real PyTorch.
+
+    /path/to/venv/bin/python tools/make_golden_fixtures.py
+
+Every case is deterministic (torch.manual_seed per case, derived from its
+name).  For every case the script also
+
+  * re-runs the module in float64 and checks the float32 golden is
+    well-conditioned: max |f32 - f64| <= 0.25 * (atol + rtol * |f64|)
+    elementwise (if not, the inputs are scaled down and the case rebuilt);
+  * recomputes the expected results with an independent hand-written numpy
+    loop (``reference``) implementing the RNN / LSTM / GRU equations,
+    including multi-layer, bidirectional, proj_size, lengths, batch_first and
+    unbatched handling, and asserts it matches torch's float64 run to 1e-6.
+
+No golden number is typed by hand: all come from torch.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import sys
+import warnings
+import zlib
+
+import numpy as np
+import torch
+from torch import nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from golden import module_kind, run_golden, save_golden  # noqa: E402
+
+ROOT = os.path.dirname(HERE)
+GOLDEN_DIR = os.path.join(ROOT, "fixtures", "golden")
+BROKEN_DIR = os.path.join(ROOT, "fixtures", "golden-broken")
+
+torch.set_num_threads(1)  # bit-for-bit reproducible runs
+warnings.filterwarnings("ignore", message="LSTM with projections is not supported with oneDNN")
+
+
+# --------------------------------------------------------------------------
+# Independent reference implementation (numpy, float64)
+# --------------------------------------------------------------------------
+
+def _sig(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _step(kind, W, x, h, c, nonlinearity):
+    """One time step for one batch entry (or a batch: works on the last axis)."""
+    gi = x @ W["w_ih"].T
+    gh = h @ W["w_hh"].T
+    if W["b_ih"] is not None:
+        gi = gi + W["b_ih"]
+        gh = gh + W["b_hh"]
+    if kind == "RNN":
+        pre = gi + gh  # h' = act(W_ih x + b_ih + W_hh h + b_hh)
+        return (np.tanh(pre) if nonlinearity == "tanh" else np.maximum(pre, 0.0)), None
+    if kind == "LSTM":
+        i, f, g, o = np.split(gi + gh, 4, axis=-1)  # row blocks [i, f, g, o]
+        c2 = _sig(f) * c + _sig(i) * np.tanh(g)
+        h2 = _sig(o) * np.tanh(c2)
+        if W["w_hr"] is not None:  # proj_size: h' = W_hr (o * tanh(c'))
+            h2 = h2 @ W["w_hr"].T
+        return h2, c2
+    if kind == "GRU":
+        i_r, i_z, i_n = np.split(gi, 3, axis=-1)  # row blocks [r, z, n]
+        h_r, h_z, h_n = np.split(gh, 3, axis=-1)
+        r = _sig(i_r + h_r)
+        z = _sig(i_z + h_z)
+        n = np.tanh(i_n + r * h_n)  # b_hn stays inside r * (...)
+        return (1.0 - z) * n + z * h, None
+    raise ValueError(kind)
+
+
+def _np(t):
+    return None if t is None else t.detach().cpu().double().numpy()
+
+
+def reference(kind, sd, case, golden):
+    """Expected results from the equations; sd = module state_dict, golden = inputs."""
+    sd = {k: _np(v) for k, v in sd.items()}
+    nl = case["nonlinearity"]
+    x = _np(golden["input"])
+    h0 = _np(golden.get("h0"))
+    c0 = _np(golden.get("c0"))
+
+    if kind.endswith("Cell"):
+        base = kind[:-4]
+        W = {"w_ih": sd["weight_ih"], "w_hh": sd["weight_hh"], "b_ih": sd.get("bias_ih"),
+             "b_hh": sd.get("bias_hh"), "w_hr": None}
+        H = sd["weight_hh"].shape[1]
+        lead = x.shape[:-1]
+        h = h0 if h0 is not None else np.zeros(lead + (H,))
+        c = c0 if c0 is not None else np.zeros(lead + (H,))
+        h2, c2 = _step(base, W, x, h, c, nl)
+        res = {"h_n": h2}
+        if base == "LSTM":
+            res["c_n"] = c2
+        return res
+
+    L = sum(1 for k in sd if k.startswith("weight_ih_l") and not k.endswith("_reverse"))
+    D = 2 if "weight_ih_l0_reverse" in sd else 1
+    P = sd["weight_hr_l0"].shape[0] if "weight_hr_l0" in sd else 0
+    H = sd["weight_hh_l0"].shape[1] if not P else sd["weight_hr_l0"].shape[1]
+    Hout = P or H
+    unbatched = x.ndim == 2
+    if unbatched:  # (T, I) whatever batch_first says
+        x = x[:, None, :]
+        h0 = None if h0 is None else h0[:, None, :]
+        c0 = None if c0 is None else c0[:, None, :]
+    elif case["batch_first"]:
+        x = x.transpose(1, 0, 2)
+    T, B, _ = x.shape
+    if h0 is None:
+        h0 = np.zeros((L * D, B, Hout))
+    if c0 is None:
+        c0 = np.zeros((L * D, B, H))
+    lens = [T] * B if "lengths" not in golden else [int(v) for v in golden["lengths"]]
+
+    hn = np.zeros((L * D, B, Hout))
+    cn = np.zeros((L * D, B, H))
+    layer_in = x
+    for layer in range(L):
+        outs = []
+        for d in range(D):
+            sfx = f"_l{layer}" + ("_reverse" if d else "")
+            W = {"w_ih": sd["weight_ih" + sfx], "w_hh": sd["weight_hh" + sfx],
+                 "b_ih": sd.get("bias_ih" + sfx), "b_hh": sd.get("bias_hh" + sfx),
+                 "w_hr": sd.get("weight_hr" + sfx)}
+            out = np.zeros((T, B, Hout))  # padded steps stay 0
+            for b in range(B):
+                h, c = h0[layer * D + d, b], c0[layer * D + d, b]
+                steps = range(lens[b]) if d == 0 else reversed(range(lens[b]))
+                for t in steps:
+                    h, c2 = _step(kind, W, layer_in[t, b], h, c, nl)
+                    c = c2 if c2 is not None else c
+                    out[t, b] = h
+                hn[layer * D + d, b] = h  # last *valid* step of this entry
+                cn[layer * D + d, b] = c
+            outs.append(out)
+        layer_in = np.concatenate(outs, axis=-1)  # [forward | reverse]
+    out = layer_in
+    if unbatched:
+        out, hn, cn = out[:, 0], hn[:, 0], cn[:, 0]
+    elif case["batch_first"]:
+        out = out.transpose(1, 0, 2)
+    res = {"output": out, "h_n": hn}
+    if kind == "LSTM":
+        res["c_n"] = cn
+    return res
+
+
+# --------------------------------------------------------------------------
+# Case builders
+# --------------------------------------------------------------------------
+
+def _make(kind, I, H, L=1, bidir=False, proj=0, bias=True, bf=False, nonlin="tanh"):
+    if kind == "RNN":
+        return nn.RNN(I, H, L, nonlinearity=nonlin, bias=bias, batch_first=bf, bidirectional=bidir)
+    if kind == "LSTM":
+        return nn.LSTM(I, H, L, bias=bias, batch_first=bf, bidirectional=bidir, proj_size=proj)
+    if kind == "GRU":
+        return nn.GRU(I, H, L, bias=bias, batch_first=bf, bidirectional=bidir)
+    if kind == "RNNCell":
+        return nn.RNNCell(I, H, bias=bias, nonlinearity=nonlin)
+    if kind == "LSTMCell":
+        return nn.LSTMCell(I, H, bias=bias)
+    if kind == "GRUCell":
+        return nn.GRUCell(I, H, bias=bias)
+    raise ValueError(kind)
+
+
+def seq(kind, I=3, H=4, *, L=1, bidir=False, proj=0, bias=True, bf=False, nonlin="tanh",
+        B=3, T=5, unbatched=False, states=False, lengths=None, hscale=0.5):
+    """Builder for a sequence-module case; returns build(scale) -> dict."""
+    def build(scale):
+        m = _make(kind, I, H, L, bidir, proj, bias, bf, nonlin)
+        D = 2 if bidir else 1
+        Hout = proj or H
+        if unbatched:
+            x = torch.randn(T, I)
+            st = (L * D,)
+        else:
+            x = torch.randn(B, T, I) if bf else torch.randn(T, B, I)
+            st = (L * D, B)
+        x = x * scale
+        h0 = c0 = None
+        if states:
+            h0 = torch.randn(*st, Hout) * hscale * scale
+            if kind == "LSTM":
+                c0 = torch.randn(*st, H) * scale
+        lens = None if lengths is None else torch.tensor(lengths, dtype=torch.int64)
+        return dict(module=m, input=x, h0=h0, c0=c0, lengths=lens)
+    return build
+
+
+def cell(kind, I=3, H=4, *, bias=True, nonlin="tanh", B=3, unbatched=False, states=False, hscale=0.5):
+    def build(scale):
+        m = _make(kind, I, H, bias=bias, nonlin=nonlin)
+        lead = () if unbatched else (B,)
+        x = torch.randn(*lead, I) * scale
+        h0 = c0 = None
+        if states:
+            h0 = torch.randn(*lead, H) * hscale * scale
+            if kind == "LSTMCell":
+                c0 = torch.randn(*lead, H) * scale
+        return dict(module=m, input=x, h0=h0, c0=c0, lengths=None)
+    return build
+
+
+# ---- checkpoint transforms (applied after build) -------------------------
+
+def stored_as(dtype):
+    """model.pt holds `dtype` tensors; golden computed with weights rounded through it."""
+    def tf(c):
+        m = c["module"].to(dtype)
+        c["checkpoint"] = {k: v.detach().clone() for k, v in m.state_dict().items()}
+        c["module"] = m.float()
+        return c
+    return tf
+
+
+def float64_everything(c):
+    """Weights not representable in float32, model.pt and golden.pt all float64."""
+    m = c["module"].double()
+    with torch.no_grad():
+        for p in m.parameters():
+            p.add_(torch.randn_like(p) * 1e-6)
+    c["module"] = m
+    for k in ("input", "h0", "c0"):
+        if c[k] is not None:
+            c[k] = c[k].double()
+    return c
+
+
+def nested_training_checkpoint(c):
+    """{"epoch", "model": {encoder.embed, encoder.rnn.*, decoder.*}, "optimizer", ...}."""
+    rnn = c["module"]
+
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(7, rnn.input_size)
+            self.rnn = rnn
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = Encoder()
+            self.decoder = nn.Linear(rnn.hidden_size, 2)
+
+    model = Model()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    tokens = torch.randint(0, 7, (4, 2))
+    out, _ = model.encoder.rnn(model.encoder.embed(tokens))
+    model.decoder(out).pow(2).mean().backward()
+    opt.step()  # weights move: the golden is computed after the step
+    opt.zero_grad()
+    c["checkpoint"] = {"epoch": 3, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                       "config": {"hidden": rnn.hidden_size, "note": "training checkpoint"}}
+    c["prefix"] = "model.encoder.rnn."
+    return c
+
+
+def data_parallel(c):
+    c["checkpoint"] = nn.DataParallel(c["module"]).state_dict()  # keys "module.*"
+    c["prefix"] = "module."
+    return c
+
+
+def shared_storage(c):
+    """All parameters become views of one flat tensor (reversed order, gaps between)."""
+    m = c["module"]
+    params = list(m.named_parameters())
+    gap = 3
+    total = sum(p.numel() + gap for _, p in params) + gap
+    flat = torch.zeros(total)
+    off = gap
+    with torch.no_grad():
+        for _, p in reversed(params):
+            n = p.numel()
+            view = flat[off:off + n].view(p.shape)
+            view.copy_(p)
+            p.data = view
+            off += n + gap
+    return c
+
+
+def noncontiguous(c):
+    """Weight matrices stored transposed in memory (column-major strides)."""
+    sd = c["module"].state_dict()
+    c["checkpoint"] = {k: (v.t().contiguous().t() if v.dim() == 2 else v.clone()) for k, v in sd.items()}
+    return c
+
+
+# --------------------------------------------------------------------------
+# The cases
+# --------------------------------------------------------------------------
+
+LENS4 = [4, 6, 1, 3]  # T = 6: unsorted, one == T, one == 1
+RELU = dict(atol=1e-5, rtol=1e-4)
+
+CASES = [
+    # ---- RNN --------------------------------------------------------------
+    ("rnn_tanh", "RNN tanh 1 layer, no h0", seq("RNN", 3, 4), [], {}),
+    ("rnn_tanh_h0", "RNN tanh 1 layer, h0 given", seq("RNN", 3, 4, states=True), [], {}),
+    ("rnn_relu_h0", "RNN relu 1 layer, h0 given", seq("RNN", 3, 4, nonlin="relu", states=True), [], RELU),
+    ("rnn_relu_2layer_bidir_batch_first", "RNN relu, 2 layers, bidirectional, batch_first",
+     seq("RNN", 3, 5, L=2, bidir=True, nonlin="relu", bf=True, states=True), [], RELU),
+    ("rnn_2layer_h0", "RNN tanh 2 layers, h0 given", seq("RNN", 3, 4, L=2, states=True), [], {}),
+    ("rnn_3layer", "RNN tanh 3 layers, no h0", seq("RNN", 2, 4, L=3), [], {}),
+    ("rnn_bidir", "RNN tanh 1 layer bidirectional", seq("RNN", 3, 4, bidir=True), [], {}),
+    ("rnn_3layer_bidir_h0", "RNN tanh 3 layers bidirectional, h0 given",
+     seq("RNN", 3, 4, L=3, bidir=True, states=True), [], {}),
+    ("rnn_nobias", "RNN bias=False, 2 layers", seq("RNN", 3, 4, L=2, bias=False, states=True), [], {}),
+    ("rnn_batch_first_h0", "RNN batch_first=True, h0 given", seq("RNN", 3, 4, bf=True, states=True), [], {}),
+    ("rnn_unbatched_h0", "RNN unbatched input (T, I) with h0 (L*D, H)",
+     seq("RNN", 3, 4, L=2, unbatched=True, states=True), [], {}),
+    ("rnn_unbatched_batch_first_bidir", "RNN unbatched input with batch_first=True (ignored), bidirectional",
+     seq("RNN", 3, 4, bidir=True, bf=True, unbatched=True), [], {}),
+    ("rnn_lengths", "RNN lengths [4,6,1,3], T=6", seq("RNN", 3, 4, B=4, T=6, lengths=LENS4), [], {}),
+    ("rnn_lengths_batch_first_h0", "RNN lengths, batch_first, h0 given",
+     seq("RNN", 3, 4, B=4, T=6, bf=True, states=True, lengths=LENS4), [], {}),
+    ("rnn_lengths_bidir_2layer", "RNN lengths, bidirectional, 2 layers",
+     seq("RNN", 3, 4, L=2, bidir=True, B=4, T=6, lengths=LENS4), [], {}),
+    ("rnn_relu_lengths", "RNN relu with lengths and h0",
+     seq("RNN", 3, 4, nonlin="relu", B=4, T=6, states=True, lengths=LENS4), [], RELU),
+    ("rnn_T1", "RNN sequence length T=1", seq("RNN", 3, 4, T=1, states=True), [], {}),
+    ("rnn_T201", "RNN tanh T=201 steps, small sizes", seq("RNN", 3, 5, B=2, T=201, states=True), [], {}),
+    ("rnn_hidden1", "RNN hidden_size=1, 2 layers bidirectional",
+     seq("RNN", 3, 1, L=2, bidir=True, states=True), [], {}),
+    ("rnn_h512_fp16", "RNN(4, 512) with h0, model.pt stored as float16",
+     seq("RNN", 4, 512, B=2, T=3, states=True), [stored_as(torch.float16)], {}),
+    ("rnn_dataparallel", "RNN with DataParallel 'module.'-prefixed keys",
+     seq("RNN", 3, 4, L=2, states=True), [data_parallel], {}),
+    # ---- LSTM -------------------------------------------------------------
+    ("lstm", "LSTM 1 layer, no states", seq("LSTM", 3, 4), [], {}),
+    ("lstm_h0c0", "LSTM 1 layer, h0 and c0 given", seq("LSTM", 3, 4, states=True), [], {}),
+    ("lstm_2layer", "LSTM 2 layers, no states", seq("LSTM", 3, 4, L=2), [], {}),
+    ("lstm_bidir", "LSTM 1 layer bidirectional", seq("LSTM", 3, 4, bidir=True, states=True), [], {}),
+    ("lstm_3layer_bidir_h0c0", "LSTM 3 layers bidirectional, h0/c0 given",
+     seq("LSTM", 3, 4, L=3, bidir=True, states=True), [], {}),
+    ("lstm_nobias", "LSTM bias=False", seq("LSTM", 3, 4, bias=False, states=True), [], {}),
+    ("lstm_batch_first", "LSTM batch_first=True, 2 layers", seq("LSTM", 3, 4, L=2, bf=True, states=True), [], {}),
+    ("lstm_unbatched_h0c0", "LSTM unbatched input with h0/c0 (L*D, H)",
+     seq("LSTM", 3, 4, L=2, unbatched=True, states=True), [], {}),
+    ("lstm_proj", "LSTM proj_size=2 (H=5), h0 has P columns", seq("LSTM", 3, 5, proj=2, states=True), [], {}),
+    ("lstm_proj_bidir", "LSTM proj_size + bidirectional", seq("LSTM", 3, 5, proj=3, bidir=True), [], {}),
+    ("lstm_proj_2layer", "LSTM proj_size + 2 layers, h0/c0", seq("LSTM", 3, 5, L=2, proj=2, states=True), [], {}),
+    ("lstm_proj_bidir_2layer_h0c0", "LSTM proj_size + bidirectional + 2 layers, h0/c0",
+     seq("LSTM", 3, 5, L=2, proj=3, bidir=True, states=True), [], {}),
+    ("lstm_proj_unbatched", "LSTM proj_size, unbatched, h0 (L*D, P) / c0 (L*D, H)",
+     seq("LSTM", 3, 5, proj=2, bidir=True, unbatched=True, states=True), [], {}),
+    ("lstm_lengths", "LSTM lengths [4,6,1,3], T=6", seq("LSTM", 3, 4, B=4, T=6, lengths=LENS4), [], {}),
+    ("lstm_lengths_batch_first_h0c0", "LSTM lengths, batch_first, h0/c0",
+     seq("LSTM", 3, 4, B=4, T=6, bf=True, states=True, lengths=LENS4), [], {}),
+    ("lstm_lengths_bidir", "LSTM lengths, bidirectional",
+     seq("LSTM", 3, 4, bidir=True, B=4, T=6, states=True, lengths=LENS4), [], {}),
+    ("lstm_proj_bidir_2layer_lengths", "LSTM proj_size + bidirectional + 2 layers + lengths, batch_first, h0/c0",
+     seq("LSTM", 3, 5, L=2, proj=3, bidir=True, bf=True, B=4, T=6, states=True, lengths=LENS4), [], {}),
+    ("lstm_T1_hidden1", "LSTM T=1 and hidden_size=1", seq("LSTM", 3, 1, T=1, states=True), [], {}),
+    ("lstm_T201", "LSTM T=201 steps, small sizes", seq("LSTM", 3, 5, B=2, T=201), [], {}),
+    ("lstm_realistic", "LSTM input 8, hidden 32, 2 layers, batch 3, T 20, h0/c0",
+     seq("LSTM", 8, 32, L=2, B=3, T=20, states=True), [], {}),
+    ("lstm_nested_checkpoint", "LSTM inside {epoch, model, optimizer(Adam state), config}; prefix model.encoder.rnn.",
+     seq("LSTM", 3, 4, L=2, states=True), [nested_training_checkpoint], {}),
+    ("lstm_bf16", "LSTM, model.pt stored as bfloat16 (golden from the rounded weights)",
+     seq("LSTM", 3, 4, L=2, bidir=True, states=True), [stored_as(torch.bfloat16)], {}),
+    ("lstm_noncontiguous", "LSTM whose 2-D weights are saved with transposed (column-major) strides",
+     seq("LSTM", 3, 4, proj=2, states=True), [noncontiguous], {}),
+    # ---- GRU --------------------------------------------------------------
+    ("gru", "GRU 1 layer, no h0", seq("GRU", 3, 4), [], {}),
+    ("gru_h0", "GRU 1 layer, h0 given", seq("GRU", 3, 4, states=True), [], {}),
+    ("gru_2layer_bidir", "GRU 2 layers bidirectional, h0", seq("GRU", 3, 4, L=2, bidir=True, states=True), [], {}),
+    ("gru_3layer", "GRU 3 layers", seq("GRU", 3, 4, L=3), [], {}),
+    ("gru_nobias", "GRU bias=False", seq("GRU", 3, 4, bias=False, states=True), [], {}),
+    ("gru_batch_first", "GRU batch_first=True", seq("GRU", 3, 4, bf=True, states=True), [], {}),
+    ("gru_unbatched", "GRU unbatched input, no h0", seq("GRU", 3, 4, L=2, bidir=True, unbatched=True), [], {}),
+    ("gru_lengths", "GRU lengths [4,6,1,3], T=6", seq("GRU", 3, 4, B=4, T=6, lengths=LENS4), [], {}),
+    ("gru_lengths_batch_first_h0", "GRU lengths, batch_first, h0",
+     seq("GRU", 3, 4, B=4, T=6, bf=True, states=True, lengths=LENS4), [], {}),
+    ("gru_lengths_bidir_3layer", "GRU lengths, bidirectional, 3 layers",
+     seq("GRU", 3, 4, L=3, bidir=True, B=4, T=6, lengths=LENS4), [], {}),
+    ("gru_T201", "GRU T=201 steps, small sizes", seq("GRU", 3, 5, B=2, T=201, states=True), [], {}),
+    ("gru_shared_storage", "GRU 2 layers whose parameters are views into ONE storage (different offsets)",
+     seq("GRU", 3, 4, L=2, states=True), [shared_storage], {}),
+    ("gru_float64_weights", "GRU, model.pt stored as float64 (float32-exact values), float32 golden",
+     seq("GRU", 3, 4, bidir=True, states=True), [stored_as(torch.float64)], {}),
+    ("gru_float64_golden", "GRU with genuinely float64 weights; model.pt and golden.pt all float64",
+     seq("GRU", 3, 4, L=2, states=True), [float64_everything], {}),
+    # ---- cells ------------------------------------------------------------
+    ("rnncell_tanh", "RNNCell tanh, batched, no h", cell("RNNCell", 3, 4), [], {}),
+    ("rnncell_tanh_h", "RNNCell tanh, batched, h given", cell("RNNCell", 3, 4, states=True), [], {}),
+    ("rnncell_relu_h", "RNNCell relu, h given", cell("RNNCell", 3, 4, nonlin="relu", states=True), [], RELU),
+    ("rnncell_relu_unbatched", "RNNCell relu, unbatched (I,) with h (H,)",
+     cell("RNNCell", 3, 4, nonlin="relu", unbatched=True, states=True), [], RELU),
+    ("rnncell_nobias", "RNNCell bias=False", cell("RNNCell", 3, 4, bias=False, states=True), [], {}),
+    ("lstmcell", "LSTMCell batched, no states", cell("LSTMCell", 3, 4), [], {}),
+    ("lstmcell_hc", "LSTMCell batched, (h, c) given", cell("LSTMCell", 3, 4, states=True), [], {}),
+    ("lstmcell_unbatched_hc", "LSTMCell unbatched, (h, c) given",
+     cell("LSTMCell", 3, 4, unbatched=True, states=True), [], {}),
+    ("lstmcell_fp16", "LSTMCell, model.pt stored as float16", cell("LSTMCell", 3, 4, states=True),
+     [stored_as(torch.float16)], {}),
+    ("grucell", "GRUCell batched, no h", cell("GRUCell", 3, 4), [], {}),
+    ("grucell_h", "GRUCell batched, h given", cell("GRUCell", 3, 4, states=True), [], {}),
+    ("grucell_unbatched", "GRUCell unbatched, no h", cell("GRUCell", 3, 4, unbatched=True), [], {}),
+    ("grucell_nobias_hidden1", "GRUCell bias=False, hidden_size=1", cell("GRUCell", 3, 1, bias=False, states=True), [], {}),
+]
+
+
+# --------------------------------------------------------------------------
+# Driver
+# --------------------------------------------------------------------------
+
+def _seed(name):
+    torch.manual_seed(zlib.crc32(name.encode()))
+
+
+def build_case(name, builder, transforms, scale):
+    _seed(name)
+    c = builder(scale)
+    c.setdefault("checkpoint", None)
+    c.setdefault("prefix", "")
+    for tf in transforms:
+        c = tf(c)
+    return c
+
+
+def _run(module, c, dtype):
+    m = copy.deepcopy(module).to(dtype)
+    cast = lambda t: None if t is None else t.to(dtype)  # noqa: E731
+    return run_golden(m, cast(c["input"]), cast(c["h0"]), cast(c["c0"]), c["lengths"])
+
+
+def conditioning_margin(c, atol, rtol):
+    r32 = _run(c["module"], c, torch.float32)
+    r64 = _run(c["module"], c, torch.float64)
+    margin = 0.0
+    for k in ("output", "h_n", "c_n"):
+        if k in r64:
+            err = (r32[k].double() - r64[k]).abs()
+            margin = max(margin, float((err / (atol + rtol * r64[k].abs())).max()))
+    return margin, r64
+
+
+def make_case(name, builder, transforms, tol, directory, post=None):
+    atol, rtol = tol.get("atol", 1e-5), tol.get("rtol", 1e-5)
+    for scale in (1.0, 0.5, 0.25, 0.125):
+        c = build_case(name, builder, transforms, scale)
+        margin, r64 = conditioning_margin(c, atol, rtol)
+        if margin <= 0.25:
+            break
+        print(f"  {name}: margin {margin:.3f} > 0.25 at input scale {scale}; shrinking")
+    else:
+        raise SystemExit(f"{name}: could not make the case well-conditioned")
+
+    if os.path.isdir(directory):
+        shutil.rmtree(directory)
+    golden = save_golden(c["module"], directory, c["input"], h0=c["h0"], c0=c["c0"],
+                         lengths=c["lengths"], prefix=c["prefix"], checkpoint=c["checkpoint"],
+                         atol=atol, rtol=rtol)
+    kind = module_kind(c["module"])
+    with open(os.path.join(directory, "case.json")) as f:
+        case = json.load(f)
+
+    # Independent check: hand-written equations vs torch (float64 run).
+    ref = reference(kind, c["module"].state_dict(), case, golden)
+    ref_err = max(float(np.abs(ref[k] - r64[k].numpy()).max()) for k in ref)
+    ref_err32 = max(float(np.abs(ref[k] - golden[k].double().numpy()).max()) for k in ref)
+    assert set(ref) == {k for k in golden if k in ("output", "h_n", "c_n")}, name
+    assert ref_err <= 1e-6, f"{name}: reference vs torch float64 differ by {ref_err}"
+
+    # Round-trip: what we wrote loads back and reproduces the golden.
+    loaded = torch.load(os.path.join(directory, "golden.pt"), weights_only=True)
+    assert set(loaded) == set(golden) and all(torch.equal(loaded[k], golden[k]) for k in golden), name
+    torch.load(os.path.join(directory, "model.pt"), weights_only=True)
+
+    if post is not None:
+        post(directory)
+    size = sum(os.path.getsize(os.path.join(directory, f)) for f in os.listdir(directory))
+    print(f"{name:38s} {kind:8s} margin {margin:.2e}  ref-vs-f64 {ref_err:.1e}  "
+          f"ref-vs-f32 {ref_err32:.1e}  scale {scale:g}  {size / 1024:.1f} KB")
+    return kind
+
+
+def _wipe_subdirs(d):
+    os.makedirs(d, exist_ok=True)
+    for entry in os.listdir(d):
+        p = os.path.join(d, entry)
+        if os.path.isdir(p):
+            shutil.rmtree(p)
+
+
+def perturb_output(directory):
+    path = os.path.join(directory, "golden.pt")
+    g = torch.load(path, weights_only=True)
+    g["output"].view(-1)[7] += 1e-3  # one element, far outside atol/rtol 1e-5
+    torch.save(g, path)
+
+
+def drop_weight_hh_l0(directory):
+    path = os.path.join(directory, "model.pt")
+    sd = torch.load(path, weights_only=True)
+    del sd["weight_hh_l0"]
+    torch.save(sd, path)
+
+
+BROKEN_README = """\
+# Deliberately broken golden fixtures (negative tests)
+
+Written by `tools/make_golden_fixtures.py`; same format as `fixtures/golden/`.
+A correct implementation must FAIL on each of these.
+
+- `lstm_perturbed/`: an exact copy of the golden case `lstm_h0c0` except that one
+  element of `output` (flat index 7) was changed by +1e-3 after torch computed the
+  real golden. A parity check must report a mismatch (the tolerance is 1e-5).
+- `missing_key/`: an LSTM case (same as `lstm_h0c0`) whose `model.pt` lacks
+  `weight_hh_l0`. A loader must report the missing key.
+"""
+
+
+def main():
+    names = [n for n, *_ in CASES]
+    assert len(names) == len(set(names)), "duplicate case names"
+    _wipe_subdirs(GOLDEN_DIR)
+    index = []
+    for name, notes, builder, transforms, tol in CASES:
+        kind = make_case(name, builder, transforms, tol, os.path.join(GOLDEN_DIR, name))
+        index.append({"name": name, "module": kind, "notes": notes})
+    idx_path = os.path.join(GOLDEN_DIR, "INDEX.json")
+    with open(idx_path, "w") as f:
+        json.dump(index, f, indent=2)
+        f.write("\n")
+
+    _wipe_subdirs(BROKEN_DIR)
+    spec = dict(CASES_BY_NAME()["lstm_h0c0"])
+    make_case("lstm_h0c0", spec["builder"], spec["transforms"], spec["tol"],
+              os.path.join(BROKEN_DIR, "lstm_perturbed"), post=perturb_output)
+    make_case("lstm_h0c0", spec["builder"], spec["transforms"], spec["tol"],
+              os.path.join(BROKEN_DIR, "missing_key"), post=drop_weight_hh_l0)
+    with open(os.path.join(BROKEN_DIR, "README.md"), "w") as f:
+        f.write(BROKEN_README)
+    print(f"{len(CASES)} golden cases written to {GOLDEN_DIR}; broken fixtures in {BROKEN_DIR}")
+
+
+def CASES_BY_NAME():
+    return {n: {"notes": no, "builder": b, "transforms": t, "tol": tol} for n, no, b, t, tol in CASES}
+
+
+if __name__ == "__main__":
+    main()
