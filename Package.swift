@@ -38,6 +38,7 @@ let tools: [Target] = [
         name: "ptconvert",
         dependencies: [
             "TorchCheckpoint",
+            "TorchNN",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]
     ),

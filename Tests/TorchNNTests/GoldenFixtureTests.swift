@@ -40,7 +40,7 @@ struct GoldenFixtureTests {
         #expect(output.mismatches == 1)
         #expect(output.worstIndex == 7)
         #expect(output.maxAbsError > 5e-4 && output.maxAbsError < 2e-3)
-        #expect(report.comparisons.filter { $0.name != "output" }.allSatisfy(\.passed))
+        #expect(report.comparisons.filter { $0.name != "output" }.allSatisfy { $0.passed })
         #expect(report.description.hasPrefix("FAIL"))
     }
 
