@@ -87,16 +87,32 @@ struct GoldenFixtureTests {
         #expect(try !fixture.verify().passed)
     }
 
-    @Test("the weights may come from another TensorSource")
+    @Test("the weights may come from another TensorSource; strictness applies under the prefix only")
     func weightsFromDictionary() throws {
-        let directory = goldenRoot.appendingPathComponent("gru_2layer_bidir")
+        let directory = goldenRoot.appendingPathComponent("lstm_nested_checkpoint")
         let checkpoint = try Checkpoint(contentsOf: directory.appendingPathComponent("model.pt"))
         var dictionary = TensorDictionary()
-        for name in checkpoint.tensorNames { dictionary[name] = try checkpoint.floatTensor(name) }
+        for name in checkpoint.tensorNames where checkpoint.descriptor(of: name)!.dtype.isFloatingPoint {
+            dictionary[name] = try checkpoint.floatTensor(name)
+        }
+        #expect(dictionary.tensorNames.contains { !$0.hasPrefix("model.encoder.rnn.") }, "the checkpoint holds other weights too")
         #expect(try GoldenFixture(directory: directory, weights: dictionary).verify().passed)
 
-        dictionary["extra.weight"] = FloatTensor(zeros: [1])
-        #expect(try GoldenFixture(directory: directory, weights: dictionary).verify().passed, "keys outside the prefix are ignored")
+        dictionary["model.encoder.rnn.extra"] = FloatTensor(zeros: [1])
+        #expect(throws: WeightLoadingError.unexpectedKey("model.encoder.rnn.extra")) {
+            try GoldenFixture(directory: directory, weights: dictionary)
+        }
+
+        // With an empty prefix every tensor in the source belongs to the module.
+        let plain = goldenRoot.appendingPathComponent("gru_2layer_bidir")
+        var unprefixed = TensorDictionary()
+        let gru = try Checkpoint(contentsOf: plain.appendingPathComponent("model.pt"))
+        for name in gru.tensorNames { unprefixed[name] = try gru.floatTensor(name) }
+        #expect(try GoldenFixture(directory: plain, weights: unprefixed).verify().passed)
+        unprefixed["fc.weight"] = FloatTensor(zeros: [1])
+        #expect(throws: WeightLoadingError.unexpectedKey("fc.weight")) {
+            try GoldenFixture(directory: plain, weights: unprefixed)
+        }
     }
 
     @Test("a folder without model.pt is a typed error")
