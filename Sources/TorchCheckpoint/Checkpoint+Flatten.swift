@@ -7,6 +7,8 @@
 struct Flattener {
     let file: String
     let limits: ReadLimits
+    /// Whether placeholder objects may appear (then tensors reached twice are named once).
+    var placeholderMode = false
 
     struct Result {
         var tensors: [StoredTensor] = []
@@ -16,10 +18,12 @@ struct Flattener {
     func flatten(_ root: PickleValue) throws -> Result {
         var result = Result()
         var seenNames: Set<String> = []
+        // Placeholder mode: a module's tensors are often reachable twice (an
+        // RNN's `_flat_weights` list holds its parameters again); the first
+        // path, through `_parameters`, names them.
+        var seenObjects: Set<ObjectIdentifier> = []
         var pending: [(name: String, value: PickleValue, depth: Int)] = [("", root, 0)]
         var visited = 0
-
-        func join(_ prefix: String, _ key: String) -> String { prefix.isEmpty ? key : prefix + "." + key }
 
         while let (name, value, depth) = pending.popLast() {
             visited += 1
@@ -37,7 +41,10 @@ struct Flattener {
                 for (i, child) in list.items.enumerated() { children.append((join(name, String(i)), child)) }
             case let .tuple(items), let .set(items):
                 for (i, child) in items.enumerated() { children.append((join(name, String(i)), child)) }
+            case let .object(object):
+                children += try objectChildren(object, at: name)
             case let .tensor(record):
+                guard seenObjects.insert(ObjectIdentifier(record)).inserted || !placeholderMode else { continue }
                 guard seenNames.insert(name).inserted else { throw duplicate(name) }
                 result.tensors.append(StoredTensor(
                     name: name, dtype: record.dtype, shape: record.shape, strides: record.strides,
@@ -67,6 +74,37 @@ struct Flattener {
             for child in children.reversed() { pending.append((child.0, child.1, depth + 1)) }
         }
         return result
+    }
+
+    private func join(_ prefix: String, _ key: String) -> String { prefix.isEmpty ? key : prefix + "." + key }
+
+    /// A placeholder object's children: its state's attributes, where
+    /// `_parameters`, `_buffers` and `_modules` add no name segment (so names
+    /// are module paths, as in a state_dict); with no state, its arguments.
+    private func objectChildren(_ object: PlaceholderObject, at name: String) throws -> [(String, PickleValue)] {
+        var attributes: PickleDict?
+        switch object.state {
+        case let .dict(dict)?: attributes = dict
+        case let .tuple(parts)? where parts.count == 2:
+            if case let .dict(dict) = parts[0] { attributes = dict }
+        default: break
+        }
+        guard let attributes else {
+            if let state = object.state { return [(join(name, "state"), state)] }
+            return object.arguments.enumerated().map { (join(name, String($0.offset)), $0.element) }
+        }
+        var children: [(String, PickleValue)] = []
+        for (key, value) in zip(attributes.keys, attributes.values) {
+            let attribute = try keyName(key, at: name)
+            if ["_parameters", "_buffers", "_modules"].contains(attribute), case let .dict(members) = value {
+                for (memberKey, member) in zip(members.keys, members.values) {
+                    children.append((join(name, try keyName(memberKey, at: name)), member))
+                }
+            } else {
+                children.append((join(name, attribute), value))
+            }
+        }
+        return children
     }
 
     private func keyName(_ key: PickleValue, at path: String) throws -> String {

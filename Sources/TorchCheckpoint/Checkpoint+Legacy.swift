@@ -15,7 +15,7 @@ enum LegacyFormat {
 }
 
 extension Checkpoint {
-    static func parseLegacy(_ file: MappedFile, limits: ReadLimits) throws -> ParsedCheckpoint {
+    static func parseLegacy(_ file: MappedFile, limits: ReadLimits, options: ReadOptions) throws -> ParsedCheckpoint {
         let path = file.path
         let bytes = file.bytes
         func corrupt(_ reason: String) -> CheckpointError { .corruptLegacy(file: path, reason: reason) }
@@ -66,6 +66,7 @@ extension Checkpoint {
             views[viewKey] = record
             return .storage(record)
         }
+        machine.options = options
         let (root, afterObject) = try machine.run(bytes, from: afterSysInfo)
         var keyMachine = PickleMachine(file: path, limits: limits, persistentLoad: noPersistentIds)
         let (keyList, afterKeys) = try keyMachine.run(bytes, from: afterObject)

@@ -5,7 +5,7 @@ import Foundation
 /// `<top>/version` and a few bookkeeping records. `<top>` is named after the
 /// file it was first saved as, so any name is accepted.
 extension Checkpoint {
-    static func parseZip(_ file: MappedFile, limits: ReadLimits) throws -> ParsedCheckpoint {
+    static func parseZip(_ file: MappedFile, limits: ReadLimits, options: ReadOptions) throws -> ParsedCheckpoint {
         let path = file.path
         let archive = try ZipArchive(file: file, limits: limits)
         let pickles = archive.entries.filter {
@@ -68,6 +68,7 @@ extension Checkpoint {
             entries[key] = entry
             return .storage(record)
         }
+        machine.options = options
         let (root, end) = try pickle.withUnsafeBytes { try machine.run($0) }
         guard end == pickle.count else {
             throw CheckpointError.corruptPickle(file: path, offset: end, reason: "\(pickle.count - end) bytes follow STOP in data.pkl")

@@ -13,7 +13,7 @@ import Foundation
 /// for tensor in checkpoint.tensors { print(tensor.name, tensor.dtype, tensor.shape) }
 /// let w = try checkpoint.floatTensor("rnn.weight_ih_l0")   // contiguous Float32
 /// ```
-public final class Checkpoint: TensorSource, @unchecked Sendable {
+public final class Checkpoint: TensorStore, @unchecked Sendable {
     /// The path the checkpoint was read from, as given.
     public let path: String
     public let format: CheckpointFormat
@@ -31,27 +31,33 @@ public final class Checkpoint: TensorSource, @unchecked Sendable {
     private var storageCache: [String: ByteRegion] = [:]
     private let lock = NSLock()
 
-    public convenience init(contentsOf url: URL, limits: ReadLimits = .default) throws {
-        try self.init(path: url.path, limits: limits)
+    public convenience init(contentsOf url: URL, limits: ReadLimits = .default, options: ReadOptions = ReadOptions()) throws {
+        try self.init(path: url.path, limits: limits, options: options)
     }
 
-    public init(path: String, limits: ReadLimits = .default) throws {
+    /// Opens and parses the checkpoint at `path`.
+    /// - Parameters:
+    ///   - limits: resource budgets for untrusted input.
+    ///   - options: `.placeholder` for unknown globals reads full-model pickles and
+    ///     TorchScript archives (still without calling anything); the default refuses them.
+    public init(path: String, limits: ReadLimits = .default, options: ReadOptions = ReadOptions()) throws {
         let file = try MappedFile(path: path)
         self.path = path
         self.file = file
         self.limits = limits
         let parsed: ParsedCheckpoint
         if ZipArchive.looksLikeZip(file.bytes) {
-            parsed = try Self.parseZip(file, limits: limits)
+            parsed = try Self.parseZip(file, limits: limits, options: options)
         } else if LegacyFormat.looksLikeLegacy(file.bytes) {
-            parsed = try Self.parseLegacy(file, limits: limits)
+            parsed = try Self.parseLegacy(file, limits: limits, options: options)
         } else {
             throw CheckpointError.unknownFormat(file: path)
         }
         format = parsed.format
         isBigEndian = parsed.isBigEndian
         storageSource = parsed.storages
-        let flat = try Flattener(file: path, limits: limits).flatten(parsed.root)
+        let flat = try Flattener(file: path, limits: limits, placeholderMode: options.unknownGlobals == .placeholder)
+            .flatten(parsed.root)
         tensors = flat.tensors
         values = flat.values
         var byName: [String: Int] = [:]
@@ -62,17 +68,6 @@ public final class Checkpoint: TensorSource, @unchecked Sendable {
     /// The tensor of that name, or nil.
     public func tensor(named name: String) -> StoredTensor? {
         byName[name].map { tensors[$0] }
-    }
-
-    // MARK: TensorSource
-
-    public var tensorNames: [String] { tensors.map(\.name) }
-
-    public func descriptor(of name: String) -> TensorDescriptor? { tensor(named: name)?.descriptor }
-
-    func requireTensor(_ name: String) throws -> StoredTensor {
-        guard let tensor = tensor(named: name) else { throw CheckpointError.noSuchTensor(file: path, name: name) }
-        return tensor
     }
 
     /// The bytes of a root storage, checked (CRC, size) and cached on first use.

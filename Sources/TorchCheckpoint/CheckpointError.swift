@@ -35,6 +35,16 @@ public enum CheckpointError: Error, Equatable, Sendable {
     case noSuchTensor(file: String, name: String)
     /// A tensor has a dtype the requested conversion cannot take.
     case wrongDType(file: String, name: String, found: DType, expected: String)
+    /// A sharded checkpoint's `*.index.json` is malformed or disagrees with its shards.
+    case malformedIndex(file: String, reason: String)
+    /// A safetensors file whose layout or header breaks the format (header
+    /// length, JSON syntax, duplicate keys, data section coverage).
+    case malformedSafetensors(file: String, reason: String)
+    /// A safetensors header entry that is malformed or inconsistent (missing
+    /// field, wrong type, negative or overflowing shape, bad data offsets).
+    case malformedSafetensorsEntry(file: String, name: String, reason: String)
+    /// A safetensors dtype name this reader does not know.
+    case unknownSafetensorsDType(file: String, name: String, dtype: String)
 }
 
 extension CheckpointError: LocalizedError {
@@ -72,6 +82,14 @@ extension CheckpointError: LocalizedError {
             return "\(file): no tensor named '\(name)'"
         case let .wrongDType(file, name, found, expected):
             return "\(file): tensor '\(name)' has dtype \(found.rawValue); expected \(expected)"
+        case let .malformedIndex(file, reason):
+            return "\(file): malformed sharded-checkpoint index: \(reason)"
+        case let .malformedSafetensors(file, reason):
+            return "\(file): malformed safetensors file: \(reason)"
+        case let .malformedSafetensorsEntry(file, name, reason):
+            return "\(file): malformed safetensors file: tensor '\(name)': \(reason)"
+        case let .unknownSafetensorsDType(file, name, dtype):
+            return "\(file): tensor '\(name)' has dtype '\(dtype)', which is not a safetensors dtype this reader supports (\(DType.safetensorsNames.joined(separator: ", ")))"
         }
     }
 }

@@ -18,6 +18,11 @@ public struct ReadLimits: Sendable {
     public var maxZipEntries = 1_000_000
     /// Largest size a deflated entry may inflate to.
     public var maxInflatedEntryBytes = 16 << 30
+    /// Largest contiguous buffer one tensor is materialised into (`floatTensor`,
+    /// `contiguousBytes`, ...). A stride-0 (expanded) view of a one-element
+    /// storage is valid torch metadata for any number of elements: this bounds
+    /// what reading its values allocates.
+    public var maxTensorBytes = 16 << 30
 
     public init() {}
 

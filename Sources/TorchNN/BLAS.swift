@@ -1,10 +1,5 @@
-// Implementation-only rather than `internal import`: in a non-resilient module an
-// internal import is still loaded by every client, and SwiftPM does not pass
-// openblas's pkg-config include path (…/openblas-pthread) to clients of TorchNN
-// (ptconvert, the test targets), so they fail with "missing required module
-// 'COpenBLAS'". No CBLAS type appears in any declaration or stored property,
-// which is what makes hiding the module safe.
-@_implementationOnly import COpenBLAS
+// Internal: no CBLAS type appears in TorchNN's public API.
+internal import COpenBLAS
 
 /// The two BLAS calls the layers need, over row-major Float32 buffers.
 /// Kept in one place so no CBLAS type appears anywhere else in the module.

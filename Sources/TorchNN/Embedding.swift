@@ -55,7 +55,7 @@ public struct Embedding: Sendable {
     ///   (negative ones included, as torch does).
     public func callAsFunction<Index: BinaryInteger>(_ indices: [Index], shape: [Int]? = nil) throws -> FloatTensor {
         let shape = shape ?? [indices.count]
-        guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == indices.count else {
+        guard elementCount(shape) == indices.count else {
             throw LayerInputError.inconsistentTensor(argument: "indices", shape: shape, scalarCount: indices.count)
         }
         let rows = numEmbeddings, dim = embeddingDim

@@ -53,7 +53,7 @@ public struct GRU: Sendable {
     /// - Returns: output (T, B, D·H) (or batch-first / unbatched), hN (L·D, B, H); cN is nil.
     public func callAsFunction(_ input: FloatTensor, initialState: FloatTensor? = nil,
                                lengths: [Int]? = nil) throws -> RecurrentOutput {
-        try core.forward(input, h0: initialState, c0: nil, lengths: lengths)
+        try core.forward(input, initialState: initialState, lengths: lengths)
     }
 
     /// A stream that carries h between calls, for feeding a sequence in chunks.
@@ -62,7 +62,7 @@ public struct GRU: Sendable {
     ///   - initialState: h0, (L, B, H) or unbatched (L, H); zeros when nil.
     /// - Throws: ``LayerInputError/unsupported(_:)`` for a bidirectional GRU.
     public func makeStream(batchSize: Int? = nil, initialState: FloatTensor? = nil) throws -> RecurrentStream {
-        try RecurrentStream(core, batchSize: batchSize, h0: initialState, c0: nil)
+        try RecurrentStream(core, batchSize: batchSize, initialState: initialState)
     }
 
     /// The weights under torch's names (`weight_ih_l0`, ...), each prefixed by `prefix`.

@@ -35,7 +35,7 @@ public struct GRUCell: Sendable {
     ///   - state: h, (B, H) or (H,); zeros when nil.
     /// - Returns: h', shaped like h.
     public func callAsFunction(_ input: FloatTensor, state: FloatTensor? = nil) throws -> FloatTensor {
-        try core.cellStep(input, h: state, c: nil).h
+        try core.cellStep(input, state: state)
     }
 
     /// The weights under torch's names (`weight_ih`, ...), each prefixed by `prefix`.

@@ -55,7 +55,7 @@ public struct LSTM: Sendable {
     /// - Returns: output (T, B, D·H_out) (or batch-first / unbatched), hN (L·D, B, H_out), cN (L·D, B, H).
     public func callAsFunction(_ input: FloatTensor, initialState: LSTMState? = nil,
                                lengths: [Int]? = nil) throws -> RecurrentOutput {
-        try core.forward(input, h0: initialState?.h, c0: initialState?.c, lengths: lengths)
+        try core.forward(input, initialState: initialState, lengths: lengths)
     }
 
     /// A stream that carries (h, c) between calls, for feeding a sequence in chunks.
@@ -64,7 +64,7 @@ public struct LSTM: Sendable {
     ///   - initialState: h0 (L, B, H_out) and c0 (L, B, H), or unbatched without B; zeros when nil.
     /// - Throws: ``LayerInputError/unsupported(_:)`` for a bidirectional LSTM.
     public func makeStream(batchSize: Int? = nil, initialState: LSTMState? = nil) throws -> RecurrentStream {
-        try RecurrentStream(core, batchSize: batchSize, h0: initialState?.h, c0: initialState?.c)
+        try RecurrentStream(core, batchSize: batchSize, initialState: initialState)
     }
 
     /// The weights under torch's names (`weight_ih_l0`, ...), each prefixed by `prefix`.

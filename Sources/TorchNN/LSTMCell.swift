@@ -35,8 +35,7 @@ public struct LSTMCell: Sendable {
     ///   - state: h and c, each (B, H) or (H,); zeros when nil.
     /// - Returns: (h', c'), shaped like h and c.
     public func callAsFunction(_ input: FloatTensor, state: LSTMState? = nil) throws -> LSTMState {
-        let (h, c) = try core.cellStep(input, h: state?.h, c: state?.c)
-        return LSTMState(h: h, c: c!)
+        try core.cellStep(input, state: state)
     }
 
     /// The weights under torch's names (`weight_ih`, ...), each prefixed by `prefix`.

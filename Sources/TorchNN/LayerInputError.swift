@@ -52,16 +52,22 @@ extension FloatTensor {
     /// Throws unless `scalars.count` matches `shape` (the fields are public
     /// `var`s, so a tensor can be made inconsistent after its checked init).
     func validated(_ argument: String) throws -> FloatTensor {
-        var count = 1
-        for extent in shape {
-            guard extent >= 0 else { throw LayerInputError.inconsistentTensor(argument: argument, shape: shape, scalarCount: scalars.count) }
-            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-            guard !overflow else { throw LayerInputError.inconsistentTensor(argument: argument, shape: shape, scalarCount: scalars.count) }
-            count = product
-        }
-        guard count == scalars.count else {
+        guard elementCount(shape) == scalars.count else {
             throw LayerInputError.inconsistentTensor(argument: argument, shape: shape, scalarCount: scalars.count)
         }
         return self
     }
+}
+
+/// The number of elements of `shape`, or nil for a negative extent or an
+/// overflowing product (shapes can come from files and must never trap).
+func elementCount(_ shape: [Int]) -> Int? {
+    var count = 1
+    for extent in shape {
+        guard extent >= 0 else { return nil }
+        let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+        guard !overflow else { return nil }
+        count = product
+    }
+    return count
 }

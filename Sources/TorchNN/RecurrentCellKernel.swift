@@ -10,8 +10,13 @@ import Foundation
 /// recurrent projection `h·W_hhᵀ + unfolded biases` (one GEMM per step); the
 /// kernel turns the two G·H rows into the new state in one fused pass.
 protocol RecurrentCellKernel: Sendable {
-    /// The state one sequence carries: `h`, or `(h, c)` for an LSTM.
+    /// The state the public API passes around: `h` (a ``FloatTensor``), or
+    /// ``LSTMState`` for an LSTM. Layers take it as `initialState`, cells as `state`.
     associatedtype State: Sendable
+    /// Wraps h (and c) as `State`.
+    static func makeState(h: FloatTensor, c: FloatTensor?) -> State
+    /// Splits `State` into h and c.
+    static func components(of state: State) -> (h: FloatTensor, c: FloatTensor?)
     /// Gates stacked along the rows of `weight_ih` / `weight_hh` (G).
     static var gateCount: Int { get }
     /// Whether the cell carries `c` besides `h`.
@@ -47,6 +52,8 @@ struct RNNKernel: RecurrentCellKernel {
     static var hasCellState: Bool { false }
     static var moduleName: String { "RNN" }
     static func foldsHiddenBias(gate: Int) -> Bool { true }
+    static func makeState(h: FloatTensor, c: FloatTensor?) -> FloatTensor { h }
+    static func components(of state: FloatTensor) -> (h: FloatTensor, c: FloatTensor?) { (state, nil) }
 
     var nonlinearity: Nonlinearity
 
@@ -70,6 +77,8 @@ struct LSTMKernel: RecurrentCellKernel {
     static var hasCellState: Bool { true }
     static var moduleName: String { "LSTM" }
     static func foldsHiddenBias(gate: Int) -> Bool { true }
+    static func makeState(h: FloatTensor, c: FloatTensor?) -> LSTMState { LSTMState(h: h, c: c ?? FloatTensor(zeros: h.shape)) }
+    static func components(of state: LSTMState) -> (h: FloatTensor, c: FloatTensor?) { (state.h, state.c) }
 
     @inline(__always)
     func step(hiddenSize H: Int, input: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
@@ -94,6 +103,8 @@ struct GRUKernel: RecurrentCellKernel {
     static var gateCount: Int { 3 }
     static var hasCellState: Bool { false }
     static var moduleName: String { "GRU" }
+    static func makeState(h: FloatTensor, c: FloatTensor?) -> FloatTensor { h }
+    static func components(of state: FloatTensor) -> (h: FloatTensor, c: FloatTensor?) { (state, nil) }
     // r and z only ever see b_ih + b_hh as a sum; b_hn sits inside r ⊙ (...).
     static func foldsHiddenBias(gate: Int) -> Bool { gate != 2 }
 

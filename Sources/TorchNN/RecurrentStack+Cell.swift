@@ -2,6 +2,13 @@ import TorchCheckpoint
 
 /// One step of a cell: a one-layer, one-direction stack run for T = 1.
 extension RecurrentStack {
+    /// ``cellStep(_:h:c:)`` with the kernel's state type: h for RNN/GRU cells, ``LSTMState`` for LSTM cells.
+    func cellStep(_ input: FloatTensor, state: Kernel.State?) throws -> Kernel.State {
+        let components = state.map(Kernel.components(of:))
+        let (h, c) = try cellStep(input, h: components?.h, c: components?.c)
+        return Kernel.makeState(h: h, c: c)
+    }
+
     /// - Parameters:
     ///   - input: (B, I), or unbatched (I,).
     ///   - h: (B, H) or (H,) matching the input; zeros when nil.

@@ -87,6 +87,12 @@ extension RecurrentStack {
         return FloatTensor(shape: shape, scalars: values)
     }
 
+    /// The whole forward pass of a sequence module, with the kernel's state type.
+    func forward(_ input: FloatTensor, initialState: Kernel.State?, lengths: [Int]?) throws -> RecurrentOutput {
+        let state = initialState.map(Kernel.components(of:))
+        return try forward(input, h0: state?.h, c0: state?.c, lengths: lengths)
+    }
+
     /// The whole forward pass of a sequence module.
     func forward(_ input: FloatTensor, h0: FloatTensor?, c0: FloatTensor?, lengths: [Int]?) throws -> RecurrentOutput {
         let layout = try sequenceShape(of: input)

@@ -115,8 +115,9 @@ struct LayerKey {
         guard let parameter = Self.parameters.first(where: { rest.hasPrefix($0 + "_l") }) else { return nil }
         let digits = rest.dropFirst(parameter.count + 2)
         // Canonical decimal only ("l0", "l12"; not "l01" or "l+1"): torch never writes others.
+        // At most six digits, so a hostile name cannot make the layer count overflow.
         guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
-              digits == "0" || !digits.hasPrefix("0"), let layer = Int(digits) else { return nil }
+              digits == "0" || !digits.hasPrefix("0"), digits.count <= 6, let layer = Int(digits) else { return nil }
         self.key = key
         self.parameter = parameter
         self.layer = layer
@@ -146,7 +147,7 @@ struct StrictWeightReader {
             throw WeightLoadingError.shapeMismatch(key: name, expected: shape, found: descriptor.shape)
         }
         let tensor = try source.floatTensor(name)
-        guard tensor.shape == shape, tensor.scalars.count == shape.reduce(1, *) else {
+        guard tensor.shape == shape, elementCount(shape) == tensor.scalars.count else {
             throw WeightLoadingError.shapeMismatch(key: name, expected: shape, found: tensor.shape)
         }
         consumed.insert(name)

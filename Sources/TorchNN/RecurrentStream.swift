@@ -50,7 +50,9 @@ public struct RecurrentStream: Sendable {
     /// Time steps fed so far.
     public private(set) var stepsConsumed = 0
 
-    init<Kernel>(_ stack: RecurrentStack<Kernel>, batchSize: Int?, h0: FloatTensor?, c0: FloatTensor?) throws {
+    init<Kernel>(_ stack: RecurrentStack<Kernel>, batchSize: Int?, initialState: Kernel.State?) throws {
+        let state = initialState.map(Kernel.components(of:))
+        let h0 = state?.h, c0 = state?.c
         guard !stack.bidirectional else {
             throw LayerInputError.unsupported(
                 "a bidirectional \(Kernel.moduleName) cannot stream: its reverse direction needs the whole sequence before the first output")
@@ -60,13 +62,9 @@ public struct RecurrentStream: Sendable {
         }
         let layout = RecurrentStack<Kernel>.SequenceShape(steps: 1, batch: batchSize ?? 1, unbatched: batchSize == nil)
         hidden = try stack.initialState(h0, argument: "h0", columns: stack.outputSize, layout: layout)
-        if Kernel.hasCellState {
-            cell = try stack.initialState(c0, argument: "c0", columns: stack.hiddenSize, layout: layout)
-        } else if c0 != nil {
-            throw LayerInputError.unsupported("\(Kernel.moduleName) has no cell state: c0 must be nil")
-        } else {
-            cell = []
-        }
+        cell = Kernel.hasCellState
+            ? try stack.initialState(c0, argument: "c0", columns: stack.hiddenSize, layout: layout)
+            : []
         core = stack
         self.batchSize = batchSize
     }

@@ -9,6 +9,6 @@ struct PTConvert: ParsableCommand {
         Exit codes: 0 success, 1 a verified result differs from its golden values, \
         2 a file could not be read (a one-line reason is printed on stderr).
         """,
-        subcommands: [Inspect.self, Verify.self]
+        subcommands: [Inspect.self, Verify.self, Convert.self]
     )
 }

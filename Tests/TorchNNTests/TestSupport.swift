@@ -106,7 +106,7 @@ extension FloatTensor {
     }
 }
 
-/// A TensorDictionary re-keyed: every `from` suffix renamed to `to` (and other keys dropped when `keepOthers` is false).
+/// The tensors of `source` named in `mapping`, under their new names (others dropped).
 func renamed(_ source: TensorDictionary, _ mapping: [String: String]) -> TensorDictionary {
     var result = TensorDictionary()
     for name in source.tensorNames {

@@ -34,7 +34,27 @@ final class MappedFile: @unchecked Sendable {
     }
 
     deinit {
+        // libzip reads from the map: close it before unmapping.
+        libzipLock.lock()
+        libzip = nil
+        libzipLock.unlock()
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+    }
+
+    /// libzip's view of this map, opened on the first deflated entry and kept,
+    /// so a checkpoint of many deflated records parses its central directory
+    /// once rather than once per record. Guarded by `libzipLock`.
+    private let libzipLock = NSLock()
+    private var libzip: LibzipArchive?
+
+    /// Runs `body` with the (cached) libzip archive of this file, serialised.
+    func withLibzip<R>(_ body: (LibzipArchive) throws -> R) throws -> R {
+        libzipLock.lock()
+        defer { libzipLock.unlock() }
+        if let libzip { return try body(libzip) }
+        let opened = try LibzipArchive(file: self)
+        libzip = opened
+        return try body(opened)
     }
 
     /// The whole file. Valid while `self` is alive.

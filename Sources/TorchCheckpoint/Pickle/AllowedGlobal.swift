@@ -24,6 +24,12 @@ enum AllowedGlobal: Equatable {
     case getLayout
     case layout(String)
     case memoryFormat(String)
+    /// TorchScript's pure data helpers (`torch.jit._pickle.build_intlist`, ...,
+    /// `restore_type_tag`): they return their first argument. Placeholder mode only.
+    case jitPassThrough(String)
+    /// A class or function outside the allowlist, in placeholder mode only:
+    /// calling or instantiating it builds a `PlaceholderObject`.
+    case placeholder(module: String, name: String)
 
     init?(module: String, name: String) {
         switch (module, name) {

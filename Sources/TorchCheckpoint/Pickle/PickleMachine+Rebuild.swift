@@ -89,6 +89,11 @@ extension PickleMachine {
         case .getLayout:
             guard case let .string(name)? = args.first else { throw corrupt(offset, "_get_layout expects a string") }
             return .string(name)
+        case .jitPassThrough:
+            guard let first = args.first else { throw corrupt(offset, "\(global) without arguments") }
+            return first
+        case let .placeholder(module, name):
+            return .object(PlaceholderObject(module: module, name: name, arguments: args))
         case .tensorClass, .storageClass, .dtype, .layout, .memoryFormat:
             throw corrupt(offset, "REDUCE on \(global), which is not callable here")
         }
@@ -99,6 +104,7 @@ extension PickleMachine {
         switch global {
         case .orderedDict: return .dict(PickleDict())
         case .builtinSet, .builtinFrozenset, .builtinBytearray, .builtinComplex: return try apply(global, args, offset: offset)
+        case let .placeholder(module, name): return .object(PlaceholderObject(module: module, name: name, arguments: args))
         default: throw corrupt(offset, "cannot construct \(global) with NEWOBJ")
         }
     }
@@ -117,6 +123,8 @@ extension PickleMachine {
             }
         case .tensor:
             break
+        case let .object(object):
+            object.state = state
         default:
             throw corrupt(offset, "BUILD on a \(target.kindName)")
         }

@@ -8,6 +8,7 @@
 struct PickleMachine {
     let file: String
     let limits: ReadLimits
+    var options = ReadOptions()
     /// Resolves a persistent id (BINPERSID/PERSID) to a storage.
     let persistentLoad: (PickleValue, Int) throws -> PickleValue
 
@@ -257,10 +258,12 @@ struct PickleMachine {
     }
 
     private func resolve(module: String, name: String, offset: Int) throws -> AllowedGlobal {
-        guard let global = AllowedGlobal(module: module, name: name) else {
+        if let global = AllowedGlobal(module: module, name: name) { return global }
+        guard options.unknownGlobals == .placeholder else {
             throw CheckpointError.forbiddenGlobal(file: file, module: module, name: name, offset: offset)
         }
-        return global
+        if module == "torch.jit._pickle" { return .jitPassThrough(name) }
+        return .placeholder(module: module, name: name)
     }
 
     func corrupt(_ offset: Int, _ reason: String) -> CheckpointError {

@@ -20,6 +20,8 @@ indirect enum PickleValue {
     case tensor(TensorRecord)
     case storage(StorageRecord)
     case global(AllowedGlobal)
+    /// An instance of a class outside the allowlist, in placeholder mode only.
+    case object(PlaceholderObject)
     /// The MARK sentinel, only ever on the stack.
     case mark
 
@@ -39,6 +41,7 @@ indirect enum PickleValue {
         case .tensor: return "tensor"
         case .storage: return "storage"
         case .global: return "global"
+        case let .object(object): return "\(object.module).\(object.name) object"
         case .mark: return "mark"
         }
     }
@@ -117,8 +120,33 @@ final class StorageRecord {
     }
 }
 
-/// A tensor as `_rebuild_tensor_v2/v3` describes it: a strided view of a storage.
-struct TensorRecord {
+/// An inert stand-in for an object of a class the allowlist does not know
+/// (placeholder mode): it records the class's name, the arguments it was
+/// built with and the state BUILD gave it. Nothing is ever called on it.
+final class PlaceholderObject {
+    let module: String
+    let name: String
+    let arguments: [PickleValue]
+    var state: PickleValue?
+
+    init(module: String, name: String, arguments: [PickleValue]) {
+        self.module = module
+        self.name = name
+        self.arguments = arguments
+    }
+}
+
+/// A tensor as `_rebuild_tensor_v2/v3` describes it: a strided view of a
+/// storage. A class, so the same tensor reached twice is recognisably the same.
+final class TensorRecord {
+    init(storage: StorageRecord, dtype: DType, storageOffset: Int, shape: [Int], strides: [Int]) {
+        self.storage = storage
+        self.dtype = dtype
+        self.storageOffset = storageOffset
+        self.shape = shape
+        self.strides = strides
+    }
+
     let storage: StorageRecord
     let dtype: DType
     /// In elements of `dtype`, relative to the storage.

@@ -1,0 +1,176 @@
+import Foundation
+
+/// Writes Hugging Face safetensors files.
+///
+/// The output is exactly the format: an 8-byte little-endian header length,
+/// the JSON header (compact, as the reference implementation writes it:
+/// `__metadata__` first when given, with its keys sorted; then one
+/// `"name":{"dtype":"F32","shape":[2,3],"data_offsets":[begin,end]}` per tensor
+/// in the given order), padded with spaces so the data section starts at a
+/// multiple of 8, then every tensor's bytes back to back in the same order.
+/// For tensors given in the reference implementation's order (by descending
+/// alignment, then by name) the file is byte-for-byte what Python's
+/// `safetensors.torch.save_file` writes.
+public enum SafetensorsWriter {
+    /// Writes `tensors` to `path`, replacing any file there.
+    ///
+    /// Streams: after the header, each tensor's `bytes()` is called in turn and
+    /// written before the next is produced, so memory holds one tensor at a
+    /// time. The file is written in place; callers wanting atomic replacement
+    /// write to a temporary path and rename. A partly written file is removed
+    /// when writing fails.
+    ///
+    /// - Parameters:
+    ///   - tensors: written in this order; names must be distinct and not
+    ///     `__metadata__`; each `bytes()` must return exactly the tensor's byte
+    ///     count, contiguous, row-major and little-endian.
+    ///   - metadata: the header's `__metadata__` map (omitted when nil).
+    ///   - progress: called after each tensor with the tensor bytes written so
+    ///     far (reaching the sum of the tensors' byte counts).
+    /// - Throws: `WriteError.duplicateName`, `.unsupportedDType` (complex128
+    ///   has no safetensors dtype), `.sizeMismatch`, `.io` (a negative or
+    ///   overflowing shape, a header over the format's 100 MB cap, a failed
+    ///   system call), or whatever a tensor's `bytes()` throws.
+    public static func write(_ tensors: [ExportTensor], metadata: [String: String]? = nil, to path: String,
+                             progress: ((Int) -> Void)? = nil) throws {
+        let layout = try plan(tensors, metadata: metadata, path: path)
+
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw WriteError.io(file: path, reason: "cannot create the file: \(String(cString: strerror(errno)))") }
+        do {
+            try layout.header.withUnsafeBytes { try writeAll(fd, $0, path: path) }
+            var written = 0
+            for (tensor, byteCount) in zip(tensors, layout.byteCounts) {
+                let bytes = try tensor.bytes()
+                guard bytes.count == byteCount else {
+                    throw WriteError.sizeMismatch(file: path, name: tensor.name, expected: byteCount, produced: bytes.count)
+                }
+                try bytes.withUnsafeBytes { try writeAll(fd, $0, path: path) }
+                written += byteCount
+                progress?(written)
+            }
+        } catch {
+            close(fd)
+            unlink(path)
+            throw error
+        }
+        guard close(fd) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(path)
+            throw WriteError.io(file: path, reason: "closing the file failed: \(reason)")
+        }
+    }
+
+    // MARK: Header
+
+    /// The complete header (length field, JSON, padding) and each tensor's byte count.
+    static func plan(_ tensors: [ExportTensor], metadata: [String: String]?, path: String) throws -> (header: [UInt8], byteCounts: [Int]) {
+        var json: [UInt8] = [UInt8(ascii: "{")]
+        var first = true
+        func separate() {
+            if !first { json.append(UInt8(ascii: ",")) }
+            first = false
+        }
+        if let metadata {
+            separate()
+            appendString(SafetensorsHeader.metadataKey, to: &json)
+            json.append(contentsOf: Array(":{".utf8))
+            for (index, key) in metadata.keys.sorted().enumerated() {
+                if index > 0 { json.append(UInt8(ascii: ",")) }
+                appendString(key, to: &json)
+                json.append(UInt8(ascii: ":"))
+                appendString(metadata[key] ?? "", to: &json)
+            }
+            json.append(UInt8(ascii: "}"))
+        }
+
+        var seen: Set<String> = []
+        var byteCounts: [Int] = []
+        byteCounts.reserveCapacity(tensors.count)
+        var offset = 0
+        for tensor in tensors {
+            guard tensor.name != SafetensorsHeader.metadataKey else {
+                throw WriteError.io(file: path, reason: "a tensor may not be named '\(SafetensorsHeader.metadataKey)': safetensors reserves the key for metadata")
+            }
+            guard seen.insert(tensor.name).inserted else { throw WriteError.duplicateName(file: path, name: tensor.name) }
+            guard let dtypeName = tensor.dtype.safetensorsName else {
+                throw WriteError.unsupportedDType(file: path, name: tensor.name, dtype: tensor.dtype, format: "safetensors")
+            }
+            var count = tensor.dtype.itemSize
+            for extent in tensor.shape {
+                guard extent >= 0 else {
+                    throw WriteError.io(file: path, reason: "tensor '\(tensor.name)' has a negative dimension in shape \(tensor.shape)")
+                }
+                let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+                guard !overflow else { throw WriteError.io(file: path, reason: "tensor '\(tensor.name)': shape \(tensor.shape) overflows") }
+                count = product
+            }
+            let (end, overflow) = offset.addingReportingOverflow(count)
+            guard !overflow else { throw WriteError.io(file: path, reason: "the tensors' total size overflows at '\(tensor.name)'") }
+
+            separate()
+            appendString(tensor.name, to: &json)
+            json.append(contentsOf: Array(":{\"dtype\":".utf8))
+            appendString(dtypeName, to: &json)
+            json.append(contentsOf: Array(",\"shape\":[".utf8))
+            json.append(contentsOf: Array(tensor.shape.map(String.init).joined(separator: ",").utf8))
+            json.append(contentsOf: Array("],\"data_offsets\":[\(offset),\(end)]}".utf8))
+            byteCounts.append(count)
+            offset = end
+        }
+        json.append(UInt8(ascii: "}"))
+        // Spaces so that 8 + header length is a multiple of 8.
+        json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
+        guard json.count <= SafetensorsHeader.maxHeaderBytes else {
+            throw WriteError.io(file: path, reason: "the header would be \(json.count) bytes, over the safetensors limit of \(SafetensorsHeader.maxHeaderBytes)")
+        }
+        var header: [UInt8] = []
+        header.reserveCapacity(8 + json.count)
+        let length = UInt64(json.count)
+        for i in 0..<8 { header.append(UInt8(truncatingIfNeeded: length >> (8 * UInt64(i)))) }
+        header.append(contentsOf: json)
+        return (header, byteCounts)
+    }
+
+    /// A JSON string literal, escaped as serde_json escapes it: `"`, `\` and
+    /// control characters (`\b \f \n \r \t`, others as `\u00XX`); all other
+    /// characters as raw UTF-8.
+    static func appendString(_ string: String, to json: inout [UInt8]) {
+        json.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): json.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): json.append(contentsOf: [0x5C, 0x5C])
+            case 0x08: json.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+            case 0x0C: json.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+            case 0x0A: json.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: json.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: json.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x00..<0x20:
+                let digits = Array("0123456789abcdef".utf8)
+                json.append(contentsOf: Array("\\u00".utf8))
+                json.append(digits[Int(byte >> 4)])
+                json.append(digits[Int(byte & 0xF)])
+            default: json.append(byte)
+            }
+        }
+        json.append(UInt8(ascii: "\""))
+    }
+
+    // MARK: Output
+
+    /// `write(2)` until every byte is out, retrying partial writes and EINTR.
+    private static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
+        guard let base = buffer.baseAddress else { return }
+        var done = 0
+        while done < buffer.count {
+            let n = Foundation.write(fd, base + done, buffer.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw WriteError.io(file: path, reason: "write failed: \(String(cString: strerror(errno)))")
+            }
+            guard n > 0 else { throw WriteError.io(file: path, reason: "write made no progress") }
+            done += n
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/// One tensor to write: its name in the output, its dtype and shape, and
+/// where its bytes come from. Writers call `bytes` once, when they reach the
+/// tensor, so a conversion holds one tensor in memory at a time.
+public struct ExportTensor: Sendable {
+    public var name: String
+    public var dtype: DType
+    public var shape: [Int]
+    /// Produces the tensor's contiguous, row-major, little-endian bytes
+    /// (exactly `byteCount` of them).
+    public var bytes: @Sendable () throws -> [UInt8]
+
+    public init(name: String, dtype: DType, shape: [Int], bytes: @escaping @Sendable () throws -> [UInt8]) {
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.bytes = bytes
+    }
+
+    public var elementCount: Int { shape.reduce(1, *) }
+    public var byteCount: Int { elementCount * dtype.itemSize }
+}
