@@ -2,7 +2,7 @@ import Foundation
 
 /// A Hugging Face sharded checkpoint: an `*.index.json` whose `weight_map`
 /// names, for every tensor, the shard file (safetensors or .pt) that holds it.
-/// Tensors come in shard order, then file order within each shard.
+/// Tensors come in the weight map's order.
 public final class ShardedTensorStore: TensorStore, @unchecked Sendable {
     public let path: String
     public let tensors: [StoredTensor]
@@ -19,41 +19,46 @@ public final class ShardedTensorStore: TensorStore, @unchecked Sendable {
         } catch {
             throw CheckpointError.unreadable(file: indexPath, reason: error.localizedDescription)
         }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let weightMap = object["weight_map"] as? [String: Any] else {
+        // Parsed strictly and in order: the weight map's order is the tensors' order.
+        let parsed: JSONValue
+        do {
+            parsed = try data.withUnsafeBytes { try StrictJSON.parse($0, maxDepth: 16) }
+        } catch {
+            throw CheckpointError.malformedIndex(file: indexPath, reason: "not valid JSON (\(error))")
+        }
+        guard case let .object(members) = parsed,
+              case let .object(weightMap)? = members.first(where: { $0.key == "weight_map" })?.value else {
             throw CheckpointError.malformedIndex(file: indexPath, reason: "expected a JSON object with a \"weight_map\" object")
         }
-        // Shard files in the order they first appear in the text of the index, so the
-        // output order is stable (JSON objects are unordered once parsed).
         var fileOfTensor: [String: String] = [:]
-        for (name, value) in weightMap {
-            guard let file = value as? String, !file.contains("/"), !file.hasPrefix(".") else {
-                throw CheckpointError.malformedIndex(file: indexPath, reason: "weight_map entry '\(name)' is not a file name in the index's folder")
+        var order: [String] = []
+        var files: [String] = []
+        for member in weightMap {
+            guard case let .string(file) = member.value, !file.contains("/"), !file.hasPrefix(".") else {
+                throw CheckpointError.malformedIndex(file: indexPath, reason: "weight_map entry '\(member.key)' is not a file name in the index's folder")
             }
-            fileOfTensor[name] = file
-        }
-        let text = String(decoding: data, as: UTF8.self)
-        let files = Set(fileOfTensor.values).sorted {
-            (text.range(of: "\"\($0)\"")?.lowerBound ?? text.endIndex) < (text.range(of: "\"\($1)\"")?.lowerBound ?? text.endIndex)
+            fileOfTensor[member.key] = file
+            order.append(member.key)
+            if !files.contains(file) { files.append(file) }
         }
         let folder = URL(fileURLWithPath: indexPath).deletingLastPathComponent()
         var shards: [any TensorStore] = []
-        var tensors: [StoredTensor] = []
         var shardOfTensor: [String: Int] = [:]
+        var found: [String: StoredTensor] = [:]
         for file in files {
             let shard = try TensorFile.open(folder.appendingPathComponent(file).path, limits: limits)
-            let shardIndex = shards.count
-            shards.append(shard)
             for tensor in shard.tensors where fileOfTensor[tensor.name] == file {
-                guard shardOfTensor[tensor.name] == nil else {
-                    throw CheckpointError.malformedIndex(file: indexPath, reason: "tensor '\(tensor.name)' appears in two shards")
-                }
-                shardOfTensor[tensor.name] = shardIndex
-                tensors.append(tensor)
+                shardOfTensor[tensor.name] = shards.count
+                found[tensor.name] = tensor
             }
+            shards.append(shard)
         }
-        for (name, file) in fileOfTensor where shardOfTensor[name] == nil {
-            throw CheckpointError.malformedIndex(file: indexPath, reason: "weight_map puts '\(name)' in '\(file)', which does not hold it")
+        var tensors: [StoredTensor] = []
+        for name in order {
+            guard let tensor = found[name] else {
+                throw CheckpointError.malformedIndex(file: indexPath, reason: "weight_map puts '\(name)' in '\(fileOfTensor[name] ?? "")', which does not hold it")
+            }
+            tensors.append(tensor)
         }
         self.shards = shards
         self.tensors = tensors
@@ -79,7 +84,7 @@ public enum TensorFile {
             return try ShardedTensorStore(indexPath: path, limits: limits)
         }
         if try looksLikeSafetensors(path) {
-            throw CheckpointError.unknownFormat(file: path)  // PENDING: SafetensorsFile
+            return try SafetensorsFile(path: path, limits: limits)
         }
         return try Checkpoint(path: path, limits: limits, options: options)
     }

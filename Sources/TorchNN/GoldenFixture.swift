@@ -2,7 +2,7 @@ public import Foundation
 public import TorchCheckpoint
 
 /// A golden parity case made by real PyTorch (see `fixtures/golden/README.md`):
-/// a folder with `model.pt` (weights), `golden.pt` (inputs and torch's results)
+/// a folder with `model.pt` or `model.safetensors` (weights), `golden.pt` (inputs and torch's results)
 /// and `case.json` (`module`, `prefix`, `batch_first`, `nonlinearity`, `atol`, `rtol`).
 ///
 /// ```swift
@@ -54,16 +54,21 @@ public struct GoldenFixture: Sendable {
     /// torch's `c_n` (LSTM and LSTMCell; for a cell, c').
     public var expectedCN: FloatTensor?
 
-    /// Reads `case.json`, loads the module from `model.pt` and the tensors from `golden.pt`.
+    /// Reads `case.json`, loads the module from `model.pt` (or, when there is none,
+    /// `model.safetensors`) and the tensors from `golden.pt`.
     /// - Throws: ``GoldenFixtureError`` for a missing file, a malformed case or golden tensor;
     ///   `CheckpointError` for an unreadable checkpoint; ``WeightLoadingError`` when the
     ///   weights do not load strictly.
     public init(directory: URL) throws {
-        let modelURL = directory.appendingPathComponent("model.pt")
-        guard FileManager.default.fileExists(atPath: modelURL.path) else {
-            throw GoldenFixtureError.missingFile(modelURL.path)
+        let checkpointURL = directory.appendingPathComponent("model.pt")
+        let safetensorsURL = directory.appendingPathComponent("model.safetensors")
+        if FileManager.default.fileExists(atPath: checkpointURL.path) {
+            try self.init(directory: directory, weights: try Checkpoint(contentsOf: checkpointURL))
+        } else if FileManager.default.fileExists(atPath: safetensorsURL.path) {
+            try self.init(directory: directory, weights: try SafetensorsFile(contentsOf: safetensorsURL))
+        } else {
+            throw GoldenFixtureError.missingFile(checkpointURL.path)
         }
-        try self.init(directory: directory, weights: try Checkpoint(contentsOf: modelURL))
     }
 
     /// Like ``init(directory:)`` but with the weights taken from `weights` (for example the same

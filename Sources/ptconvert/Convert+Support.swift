@@ -79,9 +79,16 @@ enum AtomicFile {
             }
         } catch {
             unlink(temporary)
-            throw error
+            // Messages should name the file the user asked for, not the temporary one.
+            let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+            throw AtomicWriteError(message: message.replacingOccurrences(of: temporary, with: destination))
         }
     }
+}
+
+struct AtomicWriteError: Error, LocalizedError {
+    let message: String
+    var errorDescription: String? { message }
 }
 
 /// A progress bar on stderr when it is a terminal and the work takes over a second.

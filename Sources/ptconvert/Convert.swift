@@ -32,8 +32,7 @@ struct Convert: ParsableCommand {
     @Option(help: ArgumentHelp("Split the output into shards of at most SIZE (e.g. 2GB, 500MB) plus an index.json.", valueName: "SIZE"))
     var maxShardSize: String?
 
-    @Flag(help: "Read torch.save(model) pickles and TorchScript archives: classes outside the allowlist become inert placeholders (nothing is imported or called) and tensors are named by module path.")
-    var fullModel = false
+    @OptionGroup var reading: ReadingOptions
 
     @Flag(help: "Print the name map and sizes without writing anything.")
     var dryRun = false
@@ -66,8 +65,7 @@ struct Convert: ParsableCommand {
     func run() throws {
         let plan: ConversionPlan
         do {
-            let options = ReadOptions(unknownGlobals: fullModel ? .placeholder : .refuse)
-            let store = try TensorFile.open(input, options: options)
+            let store = try TensorFile.open(input, options: reading.readOptions)
             let renameRules = try renames.map(ConversionOptions.Rename.init)
             plan = try ConversionPlan(source: store, options: ConversionOptions(
                 select: select, renames: renameRules, cast: ConversionOptions.Cast(rawValue: dtype) ?? .keep))
@@ -93,7 +91,7 @@ struct Convert: ParsableCommand {
                 try AtomicFile.write(to: destination) { temporary in
                     switch format ?? .safetensors {
                     case .safetensors:
-                        throw ValidationError("PENDING SafetensorsWriter")
+                        try SafetensorsWriter.write(slice, metadata: ["format": "pt"], to: temporary) { progress.update(base + $0) }
                     case .pt:
                         let top = URL(fileURLWithPath: destination).deletingPathExtension().lastPathComponent
                         try TorchZipWriter.write(slice, to: temporary, topFolder: top) { progress.update(base + $0) }

@@ -13,11 +13,12 @@ struct Inspect: ParsableCommand {
     var file: String
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var reading: ReadingOptions
 
     func run() throws {
         let checkpoint: Checkpoint
         do {
-            checkpoint = try Checkpoint(path: file)
+            checkpoint = try Checkpoint(path: file, options: reading.readOptions)
         } catch {
             throw unreadable(error)
         }

@@ -115,6 +115,26 @@ struct GoldenFixtureTests {
         }
     }
 
+    @Test("model.safetensors stands in for model.pt")
+    func safetensorsWeights() throws {
+        let source = goldenRoot.appendingPathComponent("lstm_nested_checkpoint")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("torchnn-golden-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for file in ["case.json", "golden.pt"] {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: directory.appendingPathComponent(file))
+        }
+        let checkpoint = try Checkpoint(contentsOf: source.appendingPathComponent("model.pt"))
+        let exports = checkpoint.tensorNames.filter { $0.hasPrefix("model.encoder.rnn.") }.map { name in
+            let descriptor = checkpoint.descriptor(of: name)!
+            return ExportTensor(name: name, dtype: descriptor.dtype, shape: descriptor.shape) { try checkpoint.contiguousBytes(name) }
+        }
+        try SafetensorsWriter.write(exports, to: directory.appendingPathComponent("model.safetensors").path)
+        let report = try GoldenFixture(directory: directory).verify()
+        #expect(report.passed, "\(report)")
+        #expect(report.comparisons.count == 3)
+    }
+
     @Test("a folder without model.pt is a typed error")
     func missingFolder() throws {
         let directory = repositoryRoot.appendingPathComponent("fixtures/does-not-exist")
