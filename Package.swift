@@ -49,7 +49,7 @@ let tools: [Target] = [
 let tests: [Target] = [
     .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint"]),
     .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "TorchCheckpoint"]),
-    .testTarget(name: "PTConvertTests", dependencies: ["ptconvert"]),
+    .testTarget(name: "PTConvertTests", dependencies: ["ptconvert", "TorchCheckpoint"]),
 ]
 
 let package = Package(

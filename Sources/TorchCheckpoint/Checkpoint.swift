@@ -70,6 +70,13 @@ public final class Checkpoint: TensorStore, @unchecked Sendable {
         byName[name].map { tensors[$0] }
     }
 
+    public func releaseResidentMemory(of tensor: StoredTensor) {
+        lock.lock()
+        defer { lock.unlock() }
+        storageCache[tensor.storageKey] = nil
+        if let range = storageSource.mappedRange(for: tensor.storageKey) { file.releasePages(range) }
+    }
+
     /// The bytes of a root storage, checked (CRC, size) and cached on first use.
     func storageBytes(_ key: String) throws -> ByteRegion {
         lock.lock()
@@ -95,6 +102,17 @@ enum StorageSource {
     case zip(entries: [String: ZipEntry])
     /// Legacy: key → byte range in the file.
     case legacy(ranges: [String: Range<Int>])
+
+    /// The byte range of a storage served straight from the map, if it is.
+    func mappedRange(for key: String) -> Range<Int>? {
+        switch self {
+        case let .zip(entries):
+            guard let entry = entries[key], entry.method == 0 else { return nil }
+            return entry.dataOffset..<(entry.dataOffset + entry.compressedSize)
+        case let .legacy(ranges):
+            return ranges[key]
+        }
+    }
 
     func bytes(for key: String, file: MappedFile, limits: ReadLimits) throws -> ByteRegion {
         switch self {

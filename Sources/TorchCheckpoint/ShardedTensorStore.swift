@@ -70,6 +70,10 @@ public final class ShardedTensorStore: TensorStore, @unchecked Sendable {
 
     public func tensor(named name: String) -> StoredTensor? { byName[name].map { tensors[$0] } }
 
+    public func releaseResidentMemory(of tensor: StoredTensor) {
+        if let shard = shardOfTensor[tensor.name] { shards[shard].releaseResidentMemory(of: tensor) }
+    }
+
     public func hostOrderBytes(of tensor: StoredTensor) throws -> [UInt8] {
         guard let shard = shardOfTensor[tensor.name] else { throw CheckpointError.noSuchTensor(file: path, name: tensor.name) }
         return try shards[shard].hostOrderBytes(of: tensor)

@@ -10,9 +10,15 @@ public protocol TensorStore: TensorSource, Sendable {
     func tensor(named name: String) -> StoredTensor?
     /// The tensor's elements, contiguous and row-major, in host byte order.
     func hostOrderBytes(of tensor: StoredTensor) throws -> [UInt8]
+    /// Drops the memory the tensor's storage occupies (mapped pages, inflated
+    /// buffers) once it has been read; a later read brings it back. Streaming
+    /// conversions call it after each tensor.
+    func releaseResidentMemory(of tensor: StoredTensor)
 }
 
 extension TensorStore {
+    public func releaseResidentMemory(of tensor: StoredTensor) {}
+
     public var tensorNames: [String] { tensors.map(\.name) }
 
     public func descriptor(of name: String) -> TensorDescriptor? { tensor(named: name)?.descriptor }

@@ -32,6 +32,10 @@ struct SafetensorsHeader {
     /// The format's cap on the header length (the reference implementation's `MAX_HEADER_SIZE`).
     static let maxHeaderBytes = 100_000_000
     static let metadataKey = "__metadata__"
+    /// Deepest JSON nesting accepted: serde_json's recursion limit, so the
+    /// reference implementation refuses deeper headers too. A valid header
+    /// nests 3 deep; only unknown extra fields could go further.
+    static let maxJSONDepth = 128
 
     // MARK: Parsing
 
@@ -55,7 +59,7 @@ struct SafetensorsHeader {
 
         let root: JSONValue
         do throws(StrictJSONError) {
-            root = try StrictJSON.parse(headerBytes, maxDepth: limits.maxDepth)
+            root = try StrictJSON.parse(headerBytes, maxDepth: min(limits.maxDepth, maxJSONDepth))
         } catch {
             switch error {
             case let .syntax(offset, reason):

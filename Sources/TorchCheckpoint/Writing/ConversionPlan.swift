@@ -113,6 +113,7 @@ public struct ConversionPlan: Sendable {
     /// Contiguous little-endian bytes of one entry, cast when asked: through
     /// Float32 with round-to-nearest-even, as torch's `.to(dtype)` does.
     static func bytes(of entry: Entry, in store: any TensorStore) throws -> [UInt8] {
+        defer { if let tensor = store.tensor(named: entry.sourceName) { store.releaseResidentMemory(of: tensor) } }
         guard entry.dtype != entry.sourceDType else { return try store.contiguousBytes(entry.sourceName) }
         let floats = try store.floatTensor(entry.sourceName).scalars
         var out: [UInt8]
