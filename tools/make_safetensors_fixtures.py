@@ -295,10 +295,10 @@ def make_malformed() -> None:
     raw("control_char.safetensors", b'{"w\x01":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', f32,
         "unescaped control character 0x01")
     # serde_json (and the reader) stop at 128 nested containers: the root and
-    # the entry are 2, so the 127th '[' is one too many.
+    # the entry are 2, so the 127th '[' (at offset len(prefix) + 126) is one too many.
     prefix = b'{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":'
     raw("deep_nesting.safetensors", prefix + b"[" * 2000 + b"]" * 2000 + b"}}", f32,
-        f"the header's JSON nesting (at byte {len(prefix) + 127}) exceeds the limit of 128")
+        f"the header's JSON nesting (at byte {len(prefix) + 126}) exceeds the limit of 128")
     raw("duplicate_key.safetensors",
         b'{"w":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', f32,
         "duplicate key 'w'",

@@ -9,5 +9,10 @@ bin="$(swift build -c release --show-bin-path)/ptconvert"
 echo "== ptconvert inspect fixtures/golden/lstm_realistic/model.pt"
 "$bin" inspect fixtures/golden/lstm_realistic/model.pt
 echo
+echo "== ptconvert convert fixtures/golden/lstm_realistic/model.pt -> /tmp/ptconvert-quickstart/model.safetensors"
+mkdir -p /tmp/ptconvert-quickstart
+"$bin" convert fixtures/golden/lstm_realistic/model.pt /tmp/ptconvert-quickstart/model.safetensors
+"$bin" inspect /tmp/ptconvert-quickstart/model.safetensors | tail -1
+echo
 echo "== ptconvert verify fixtures/golden/*  (Swift layers vs. golden values from PyTorch)"
 "$bin" verify fixtures/golden/*/

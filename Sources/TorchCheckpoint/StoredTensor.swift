@@ -63,6 +63,11 @@ public enum CheckpointValue: Sendable, Equatable, CustomStringConvertible {
 public struct NamedValue: Sendable, Equatable {
     public let name: String
     public let value: CheckpointValue
+
+    public init(name: String, value: CheckpointValue) {
+        self.name = name
+        self.value = value
+    }
 }
 
 /// The container a checkpoint came in.

@@ -9,23 +9,42 @@ struct Inspect: ParsableCommand {
         discussion: "Names are flattened dotted paths in file order, as `model.rnn.weight_ih_l0`."
     )
 
-    @Argument(help: "A .pt/.pth/.bin checkpoint written by torch.save.")
+    @Argument(help: "A torch.save checkpoint (.pt/.pth/.bin), a safetensors file, or a sharded *.index.json.")
     var file: String
 
     @OptionGroup var output: OutputOptions
     @OptionGroup var reading: ReadingOptions
 
     func run() throws {
-        let checkpoint: Checkpoint
+        let checkpoint: any TensorStore
         do {
-            checkpoint = try Checkpoint(path: file, options: reading.readOptions)
+            checkpoint = try TensorFile.open(file, options: reading.readOptions)
         } catch {
             throw unreadable(error)
         }
         print(output.json ? json(checkpoint) : table(checkpoint))
     }
 
-    private func json(_ checkpoint: Checkpoint) -> String {
+    /// "zip" or "legacy" for torch.save files, "safetensors", or "sharded".
+    private func format(of store: any TensorStore) -> String {
+        switch store {
+        case let checkpoint as Checkpoint: return checkpoint.format.rawValue + (checkpoint.isBigEndian ? ", big-endian" : "")
+        case is SafetensorsFile: return "safetensors"
+        default: return "sharded"
+        }
+    }
+
+    /// Non-tensor leaves: a checkpoint's values, a safetensors file's metadata.
+    private func values(of store: any TensorStore) -> [NamedValue] {
+        switch store {
+        case let checkpoint as Checkpoint: return checkpoint.values
+        case let file as SafetensorsFile:
+            return file.metadata.sorted { $0.key < $1.key }.map { NamedValue(name: "__metadata__.\($0.key)", value: .string($0.value)) }
+        default: return []
+        }
+    }
+
+    private func json(_ checkpoint: any TensorStore) -> String {
         let tensors = checkpoint.tensors.map { tensor in
             JSONText.object([
                 ("name", JSONText.string(tensor.name)),
@@ -33,11 +52,11 @@ struct Inspect: ParsableCommand {
                 ("shape", JSONText.array(tensor.shape.map(String.init))),
             ])
         }
-        let values = checkpoint.values.map { value in
+        let values = values(of: checkpoint).map { value in
             JSONText.object([("name", JSONText.string(value.name)), ("value", Self.json(value.value))])
         }
         return JSONText.object([
-            ("format", JSONText.string(checkpoint.format.rawValue)),
+            ("format", JSONText.string(format(of: checkpoint).components(separatedBy: ",")[0])),
             ("tensors", JSONText.array(tensors)),
             ("values", JSONText.array(values)),
         ])
@@ -55,7 +74,7 @@ struct Inspect: ParsableCommand {
         }
     }
 
-    private func table(_ checkpoint: Checkpoint) -> String {
+    private func table(_ checkpoint: any TensorStore) -> String {
         var rows: [[String]] = [["name", "dtype", "shape", "bytes"]]
         for tensor in checkpoint.tensors {
             rows.append([tensor.name.isEmpty ? "(root)" : tensor.name, tensor.dtype.rawValue,
@@ -71,14 +90,15 @@ struct Inspect: ParsableCommand {
         lines.insert(String(repeating: "-", count: widths.reduce(0, +) + 6), at: 1)
         let totalBytes = checkpoint.tensors.reduce(0) { $0 + $1.byteCount }
         let totalElements = checkpoint.tensors.reduce(0) { $0 + $1.elementCount }
-        lines.append("\(checkpoint.tensors.count) tensors, \(totalElements) elements, \(totalBytes) bytes (\(checkpoint.format.rawValue) format\(checkpoint.isBigEndian ? ", big-endian" : ""))")
-        let small = checkpoint.values.filter { $0.value.description.count <= 60 }
+        lines.append("\(checkpoint.tensors.count) tensors, \(totalElements) elements, \(totalBytes) bytes (\(format(of: checkpoint)) format)")
+        let values = values(of: checkpoint)
+        let small = values.filter { $0.value.description.count <= 60 }
         if !small.isEmpty {
             lines.append("")
             lines.append("values:")
             for value in small { lines.append("  \(value.name.isEmpty ? "(root)" : value.name) = \(value.value)") }
-            if small.count < checkpoint.values.count {
-                lines.append("  (\(checkpoint.values.count - small.count) longer values not shown)")
+            if small.count < values.count {
+                lines.append("  (\(values.count - small.count) longer values not shown)")
             }
         }
         return lines.joined(separator: "\n")

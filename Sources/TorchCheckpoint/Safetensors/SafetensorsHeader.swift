@@ -14,7 +14,8 @@ struct SafetensorsHeader {
         let name: String
         let dtype: DType
         let shape: [Int]
-        /// Row-major strides in elements, as torch computes them.
+        /// Row-major strides in elements: each the product of the later extents
+        /// (so `StoredTensor.isContiguous` holds for empty tensors too).
         let strides: [Int]
         /// Byte range relative to the data section.
         let begin: Int
@@ -173,8 +174,9 @@ struct SafetensorsHeader {
         let shapeText = "[" + shape.map(String.init).joined(separator: ", ") + "]"
         // Every product torch or this library forms from the shape must fit an
         // Int: the element and byte counts (product in order, as
-        // `StoredTensor.elementCount` multiplies) and the strides (with zero
-        // extents counted as 1, as torch does).
+        // `StoredTensor.elementCount` multiplies), the strides, and torch's
+        // strides (which count zero extents as 1) -- all bounded by the product
+        // of max(extent, 1).
         var elements = 1
         var strideProduct = dtype.itemSize
         for extent in shape {
@@ -190,7 +192,7 @@ struct SafetensorsHeader {
         var stride = 1
         for axis in shape.indices.reversed() {
             strides[axis] = stride
-            stride *= max(shape[axis], 1)  // cannot overflow: bounded by strideProduct above
+            stride *= shape[axis]  // cannot overflow: bounded by strideProduct above
         }
 
         // data_offsets

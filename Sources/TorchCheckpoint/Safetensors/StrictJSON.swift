@@ -115,6 +115,9 @@ struct StrictJSON {
             skipWhitespace()
             guard let byte = peek() else { throw .syntax(offset: position, reason: "unexpected end of text, expected a value") }
             var value: JSONValue
+            if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "["), stack.count >= maxDepth {
+                throw .tooDeep(offset: position, limit: maxDepth)
+            }
             switch byte {
             case UInt8(ascii: "{"):
                 position += 1
@@ -123,7 +126,6 @@ struct StrictJSON {
                     position += 1
                     value = .object([])
                 } else {
-                    guard stack.count < maxDepth else { throw .tooDeep(offset: position, limit: maxDepth) }
                     let key = try parseKey(existing: [])
                     stack.append(.object([], keys: [key], pendingKey: key))
                     continue parsing
@@ -135,7 +137,6 @@ struct StrictJSON {
                     position += 1
                     value = .array([])
                 } else {
-                    guard stack.count < maxDepth else { throw .tooDeep(offset: position, limit: maxDepth) }
                     stack.append(.array([]))
                     continue parsing
                 }
