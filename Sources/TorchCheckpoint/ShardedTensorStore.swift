@@ -93,11 +93,19 @@ public enum TensorFile {
         return try Checkpoint(path: path, limits: limits, options: options)
     }
 
-    /// 8-byte little-endian header length, then a JSON object.
+    /// An 8-byte little-endian header length that fits the file, then a JSON
+    /// object (the spec allows whitespace before its `{`). A zip or pickle
+    /// file's first bytes read as an absurd length, so they never match.
     static func looksLikeSafetensors(_ path: String) throws -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
-        guard let head = try handle.read(upToCount: 9), head.count == 9 else { return false }
-        return head[8] == UInt8(ascii: "{")
+        guard let head = try handle.read(upToCount: 8), head.count == 8 else { return false }
+        let length = head.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        let size = try handle.seekToEnd()
+        guard length >= 2, length <= size - 8 else { return false }
+        try handle.seek(toOffset: 8)
+        guard let header = try handle.read(upToCount: Int(min(length, 4096))) else { return false }
+        let whitespace: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
+        return header.first { !whitespace.contains($0) } == UInt8(ascii: "{")
     }
 }

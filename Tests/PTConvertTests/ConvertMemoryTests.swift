@@ -28,7 +28,7 @@ struct ConvertMemoryTests {
         return Int(usage.ru_maxrss) * 1024
     }
 
-    @Test("a 384 MB checkpoint converts to safetensors and .pt with a small, bounded resident set")
+    @Test("a 384 MB checkpoint converts to safetensors and back to .pt with a small, bounded resident set")
     func streaming() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ptconvert-memory-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -38,9 +38,10 @@ struct ConvertMemoryTests {
         let inputSize = try FileManager.default.attributesOfItem(atPath: input)[.size] as? Int ?? 0
         #expect(inputSize > 380_000_000)
 
-        for output in ["large.safetensors", "copy.pt"] {
+        // .pt → safetensors, then that safetensors → .pt: both readers and both writers stream.
+        for (from, output) in [(input, "large.safetensors"), (directory.appendingPathComponent("large.safetensors").path, "copy.pt")] {
             let path = directory.appendingPathComponent(output).path
-            let run = try E2E.ptconvert(["convert", input, path, "--quiet"])
+            let run = try E2E.ptconvert(["convert", from, path, "--quiet"])
             #expect(run.status == 0, "\(run.stderr)")
             // The high-water mark covers every child so far, so this bounds this conversion too.
             let peak = Self.childrenPeakRSS()

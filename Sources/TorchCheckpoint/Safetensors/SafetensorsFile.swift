@@ -85,6 +85,10 @@ public final class SafetensorsFile: TensorStore, @unchecked Sendable {
 
     /// A copy of the tensor's bytes from the memory map, byte-swapped to host
     /// order on a big-endian machine (the file is little-endian).
+    public func releaseResidentMemory(of tensor: StoredTensor) {
+        if let range = ranges[tensor.name] { file.releasePages(range) }
+    }
+
     public func hostOrderBytes(of tensor: StoredTensor) throws -> [UInt8] {
         guard let index = byName[tensor.name], let range = ranges[tensor.name] else {
             throw CheckpointError.noSuchTensor(file: path, name: tensor.name)

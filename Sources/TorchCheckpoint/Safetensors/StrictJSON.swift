@@ -102,10 +102,14 @@ struct StrictJSON {
 
     // MARK: Structure
 
-    /// A container being filled.
-    private enum Frame {
-        case array([JSONValue])
-        case object([JSONMember], keys: Set<String>, pendingKey: String)
+    /// A container being filled. A struct mutated in place on the stack (an
+    /// enum payload would be copied on every append, making parsing quadratic).
+    private struct Frame {
+        let isObject: Bool
+        var items: [JSONValue] = []
+        var members: [JSONMember] = []
+        var keys: Set<String> = []
+        var pendingKey = ""
     }
 
     private mutating func parseDocument() throws(StrictJSONError) -> JSONValue {
@@ -127,7 +131,7 @@ struct StrictJSON {
                     value = .object([])
                 } else {
                     let key = try parseKey(existing: [])
-                    stack.append(.object([], keys: [key], pendingKey: key))
+                    stack.append(Frame(isObject: true, keys: [key], pendingKey: key))
                     continue parsing
                 }
             case UInt8(ascii: "["):
@@ -137,7 +141,7 @@ struct StrictJSON {
                     position += 1
                     value = .array([])
                 } else {
-                    stack.append(.array([]))
+                    stack.append(Frame(isObject: false))
                     continue parsing
                 }
             case UInt8(ascii: "\""):
@@ -159,40 +163,39 @@ struct StrictJSON {
 
             // Hand the finished value to its container, closing containers that end here.
             while true {
-                guard let frame = stack.popLast() else {
+                let top = stack.count - 1
+                guard top >= 0 else {
                     finished = value
                     break parsing
                 }
                 skipWhitespace()
-                switch frame {
-                case var .array(items):
-                    items.append(value)
-                    switch peek() {
-                    case UInt8(ascii: ","):
-                        position += 1
-                        stack.append(.array(items))
-                        continue parsing
-                    case UInt8(ascii: "]"):
-                        position += 1
-                        value = .array(items)
-                    default:
-                        throw .syntax(offset: position, reason: "expected ',' or ']' in an array, found \(describePeek())")
-                    }
-                case .object(var members, var keys, let pendingKey):
-                    members.append(JSONMember(key: pendingKey, value: value))
+                if stack[top].isObject {
+                    stack[top].members.append(JSONMember(key: stack[top].pendingKey, value: value))
                     switch peek() {
                     case UInt8(ascii: ","):
                         position += 1
                         skipWhitespace()
-                        let key = try parseKey(existing: keys)
-                        keys.insert(key)
-                        stack.append(.object(members, keys: keys, pendingKey: key))
+                        let key = try parseKey(existing: stack[top].keys)
+                        stack[top].keys.insert(key)
+                        stack[top].pendingKey = key
                         continue parsing
                     case UInt8(ascii: "}"):
                         position += 1
-                        value = .object(members)
+                        value = .object(stack.removeLast().members)
                     default:
                         throw .syntax(offset: position, reason: "expected ',' or '}' in an object, found \(describePeek())")
+                    }
+                } else {
+                    stack[top].items.append(value)
+                    switch peek() {
+                    case UInt8(ascii: ","):
+                        position += 1
+                        continue parsing
+                    case UInt8(ascii: "]"):
+                        position += 1
+                        value = .array(stack.removeLast().items)
+                    default:
+                        throw .syntax(offset: position, reason: "expected ',' or ']' in an array, found \(describePeek())")
                     }
                 }
             }
