@@ -70,3 +70,47 @@ struct PickleMachineTests {
         }
     }
 }
+
+/// Deep nesting must be torn down without recursion (found by the fuzzer).
+@Suite("Pickle teardown")
+struct PickleTeardownTests {
+    private func run(_ bytes: [UInt8]) throws -> PickleValue {
+        var machine = PickleMachine(file: "deep.pkl", limits: .default) { _, offset in
+            throw CheckpointError.corruptPickle(file: "deep.pkl", offset: offset, reason: "no storages here")
+        }
+        return try bytes.withUnsafeBytes { try machine.run($0).value }
+    }
+
+    @Test("a 200,000-deep TUPLE1 chain is built and released without overflowing the stack")
+    func deepTuples() throws {
+        let levels = 200_000
+        let value = try run([0x80, 0x02, 0x4E] + [UInt8](repeating: 0x85, count: levels) + [0x2E])
+        guard case let .tuple(outer) = value else { Issue.record("not a tuple"); return }
+        #expect(outer.count == 1)
+    }
+
+    @Test("a 200,000-deep list chain appended top-down through the memo is released without recursion")
+    func deepListsTopDown() throws {
+        // L1 in memo 0; then per level: EMPTY_LIST, BINPUT 1, APPEND, POP, BINGET 1.
+        var bytes: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00]
+        for _ in 0..<200_000 { bytes += [0x5D, 0x71, 0x01, 0x61, 0x30, 0x68, 0x01] }
+        bytes += [0x2E]
+        guard case .list = try run(bytes) else { Issue.record("not a list"); return }
+    }
+
+    @Test("a deeply nested tuple used as a dict key is not hashed recursively")
+    func deepKey() throws {
+        // EMPTY_DICT, NONE, TUPLE1 x 100000 (the key), NONE (the value), SETITEM
+        let bytes: [UInt8] = [0x80, 0x02, 0x7D, 0x4E] + [UInt8](repeating: 0x85, count: 100_000) + [0x4E, 0x73, 0x2E]
+        guard case let .dict(dict) = try run(bytes) else { Issue.record("not a dict"); return }
+        #expect(dict.count == 1)
+    }
+
+    @Test("a checkpoint nesting past the depth limit is refused when naming tensors")
+    func flattenDepth() throws {
+        let value = try run([0x80, 0x02, 0x4E] + [UInt8](repeating: 0x85, count: 5_000) + [0x2E])
+        #expect(throws: CheckpointError.limitExceeded(file: "deep.pkl", what: "container nesting", limit: ReadLimits.default.maxDepth)) {
+            try Flattener(file: "deep.pkl", limits: .default).flatten(value)
+        }
+    }
+}

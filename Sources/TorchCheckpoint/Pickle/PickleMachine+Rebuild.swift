@@ -11,7 +11,7 @@ extension PickleMachine {
             let pairs: [PickleValue]
             switch args[0] {
             case let .list(list): pairs = list.items
-            case let .tuple(items): pairs = items
+            case let .tuple(items): pairs = Array(items)
             case let .dict(other): for (k, v) in zip(other.keys, other.values) { dict.set(k, v) }; return .dict(dict)
             default: throw corrupt(offset, "OrderedDict argument is a \(args[0].kindName)")
             }
@@ -48,7 +48,7 @@ extension PickleMachine {
                   case let .tuple(inner) = args[2] else {
                 throw corrupt(offset, "_rebuild_from_type_v2 with unexpected arguments")
             }
-            return try apply(function, inner, offset: offset)
+            return try apply(function, Array(inner), offset: offset)
 
         case .torchSize:
             guard args.count == 1, case let .tuple(dims) = args[0] else { throw corrupt(offset, "torch.Size expects a tuple") }
@@ -68,7 +68,7 @@ extension PickleMachine {
             return .bytes(out)
         case .builtinSet, .builtinFrozenset:
             guard let source = args.first else { return .set([]) }
-            return .set(try elements(of: source, offset))
+            return .set(PickleSequence(try elements(of: source, offset)))
         case .builtinBytearray:
             guard let source = args.first else { return .bytes([]) }
             guard case let .bytes(b) = source else { throw corrupt(offset, "bytearray expects bytes") }
@@ -133,7 +133,7 @@ extension PickleMachine {
     private func elements(of value: PickleValue, _ offset: Int) throws -> [PickleValue] {
         switch value {
         case let .list(list): return list.items
-        case let .tuple(items), let .set(items): return items
+        case let .tuple(items), let .set(items): return Array(items)
         default: throw corrupt(offset, "expected a sequence, found a \(value.kindName)")
         }
     }

@@ -117,11 +117,11 @@ struct PickleMachine {
                 for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i], items[i + 1]) }
                 push(.dict(dict))
             case 0x6C: push(.list(PickleList(try popMark(offset))))  // LIST
-            case 0x74: push(.tuple(try popMark(offset)))  // TUPLE
+            case 0x74: push(.tuple(PickleSequence(try popMark(offset))))  // TUPLE
             case 0x85: let a = try pop(offset); push(.tuple([a]))  // TUPLE1
             case 0x86: let b = try pop(offset), a = try pop(offset); push(.tuple([a, b]))  // TUPLE2
             case 0x87: let c = try pop(offset), b = try pop(offset), a = try pop(offset); push(.tuple([a, b, c]))  // TUPLE3
-            case 0x91: push(.set(try popMark(offset)))  // FROZENSET
+            case 0x91: push(.set(PickleSequence(try popMark(offset))))  // FROZENSET
             case 0x73:  // SETITEM
                 let value = try pop(offset), key = try pop(offset)
                 try dictOnTop(offset, "SETITEM").set(key, value)
@@ -139,7 +139,7 @@ struct PickleMachine {
             case 0x90:  // ADDITEMS
                 let items = try popMark(offset)
                 guard case let .set(existing) = try pop(offset) else { throw corrupt(offset, "ADDITEMS on a value that is not a set") }
-                push(.set(existing + items))
+                push(.set(PickleSequence(Array(existing) + items)))
 
             // Memo.
             case 0x68: try get(try reader.uint(1, at: offset), offset)  // BINGET
@@ -173,14 +173,14 @@ struct PickleMachine {
                 guard case let .global(global) = callable else {
                     throw corrupt(offset, "REDUCE on a \(callable.kindName), which is not an allowed callable")
                 }
-                push(try apply(global, args, offset: offset))
+                push(try apply(global, Array(args), offset: offset))
             case 0x81:  // NEWOBJ
                 let arguments = try pop(offset)
                 let cls = try pop(offset)
                 guard case let .tuple(args) = arguments, case let .global(global) = cls else {
                     throw corrupt(offset, "NEWOBJ needs a class and an argument tuple")
                 }
-                push(try construct(global, args, offset: offset))
+                push(try construct(global, Array(args), offset: offset))
             case 0x92:  // NEWOBJ_EX
                 _ = try pop(offset)
                 let arguments = try pop(offset)
@@ -188,7 +188,7 @@ struct PickleMachine {
                 guard case let .tuple(args) = arguments, case let .global(global) = cls else {
                     throw corrupt(offset, "NEWOBJ_EX needs a class and an argument tuple")
                 }
-                push(try construct(global, args, offset: offset))
+                push(try construct(global, Array(args), offset: offset))
             case 0x62:  // BUILD
                 let state = try pop(offset)
                 try build(try top(offset), state: state, offset: offset)

@@ -11,12 +11,12 @@ indirect enum PickleValue {
     case complex(Double, Double)
     case string(String)
     case bytes([UInt8])
-    case tuple([PickleValue])
+    case tuple(PickleSequence)
     /// Lists and dicts are shared by reference, as in Python: the memo and
     /// APPEND/SETITEM act on the same object.
     case list(PickleList)
     case dict(PickleDict)
-    case set([PickleValue])
+    case set(PickleSequence)
     case tensor(TensorRecord)
     case storage(StorageRecord)
     case global(AllowedGlobal)
@@ -47,13 +47,73 @@ indirect enum PickleValue {
     }
 }
 
-final class PickleList {
+final class PickleList: PickleContainer {
     var items: [PickleValue] = []
     init(_ items: [PickleValue] = []) { self.items = items }
+    func takeAll() -> [PickleValue] { defer { items = [] }; return items }
+    deinit { PickleTeardown.drain(&items) }
+}
+
+/// The items of a tuple or set: immutable, shared by reference, torn down
+/// without recursion.
+final class PickleSequence: PickleContainer, RandomAccessCollection, ExpressibleByArrayLiteral {
+    private var items: [PickleValue]
+    init(_ items: [PickleValue]) { self.items = items }
+    func takeAll() -> [PickleValue] { defer { items = [] }; return items }
+    convenience init(arrayLiteral elements: PickleValue...) { self.init(elements) }
+    deinit { PickleTeardown.drain(&items) }
+
+    var startIndex: Int { items.startIndex }
+    var endIndex: Int { items.endIndex }
+    subscript(position: Int) -> PickleValue { items[position] }
+}
+
+/// Releases a value graph without recursion. A pickle can nest containers a
+/// million deep in a few megabytes (TUPLE1 after TUPLE1, or lists appended
+/// top-down through the memo); letting Swift release such a chain would
+/// recurse once per level and overflow the stack. Every container's deinit
+/// hands its children to this loop instead, which takes apart each child it
+/// holds the last reference to before letting it go.
+enum PickleTeardown {
+    static func drain(_ items: inout [PickleValue]) {
+        guard !items.isEmpty else { return }
+        var pending: [PickleValue] = []
+        swap(&pending, &items)
+        while !pending.isEmpty {
+            var value = pending.removeLast()
+            // Hold the container by itself (no switch temporaries), drop the
+            // value, and only then ask whether this is the last reference.
+            var container: AnyObject? = value.container
+            value = .none
+            if isKnownUniquelyReferenced(&container), let owned = container as? PickleContainer {
+                pending += owned.takeAll()
+            }
+            container = nil
+        }
+    }
+}
+
+/// A reference-type container whose contents `PickleTeardown` can take.
+protocol PickleContainer: AnyObject {
+    /// Empties the container, handing back everything it held.
+    func takeAll() -> [PickleValue]
+}
+
+extension PickleValue {
+    /// The container object behind a list, tuple, set, dict or placeholder value.
+    var container: AnyObject? {
+        switch self {
+        case let .list(list): return list
+        case let .tuple(sequence), let .set(sequence): return sequence
+        case let .dict(dict): return dict
+        case let .object(object): return object
+        default: return nil
+        }
+    }
 }
 
 /// An insertion-ordered dict (every dict is ordered since Python 3.7).
-final class PickleDict {
+final class PickleDict: PickleContainer {
     private(set) var keys: [PickleValue] = []
     private(set) var values: [PickleValue] = []
     private var positions: [String: Int] = [:]
@@ -75,10 +135,28 @@ final class PickleDict {
         positions["s:" + key].map { values[$0] }
     }
 
+    /// Empties the dict, handing back everything it held (for `PickleTeardown`).
+    func takeAll() -> [PickleValue] {
+        var all = keys + values
+        if let attributes { all.append(.dict(attributes)) }
+        keys = []; values = []; positions = [:]; attributes = nil
+        return all
+    }
+
+    deinit {
+        var all = takeAll()
+        PickleTeardown.drain(&all)
+    }
+
     var count: Int { keys.count }
 
     /// What makes two keys the same key (string and int keys are what torch writes).
-    static func identity(of key: PickleValue) -> String? {
+    /// Tuple keys nest; past this depth a key is treated as unhashable (unique),
+    /// so a hostile key cannot recurse without bound.
+    static let maxKeyDepth = 32
+
+    static func identity(of key: PickleValue, depth: Int = 0) -> String? {
+        guard depth < maxKeyDepth else { return nil }
         switch key {
         case let .string(s): return "s:" + s
         case let .int(i): return "i:\(i)"
@@ -89,7 +167,7 @@ final class PickleDict {
         case let .tuple(items):
             var parts: [String] = []
             for item in items {
-                guard let part = identity(of: item) else { return nil }
+                guard let part = identity(of: item, depth: depth + 1) else { return nil }
                 parts.append(part)
             }
             return "t:(" + parts.joined(separator: ",") + ")"
@@ -123,16 +201,28 @@ final class StorageRecord {
 /// An inert stand-in for an object of a class the allowlist does not know
 /// (placeholder mode): it records the class's name, the arguments it was
 /// built with and the state BUILD gave it. Nothing is ever called on it.
-final class PlaceholderObject {
+final class PlaceholderObject: PickleContainer {
     let module: String
     let name: String
-    let arguments: [PickleValue]
+    private(set) var arguments: [PickleValue]
     var state: PickleValue?
 
     init(module: String, name: String, arguments: [PickleValue]) {
         self.module = module
         self.name = name
         self.arguments = arguments
+    }
+
+    func takeAll() -> [PickleValue] {
+        var all = arguments
+        if let state { all.append(state) }
+        arguments = []; state = nil
+        return all
+    }
+
+    deinit {
+        var all = takeAll()
+        PickleTeardown.drain(&all)
     }
 }
 
