@@ -15,6 +15,7 @@ do with it::
 
     {"file.pt": {"error": "<CheckpointError case>", "contains": "<message substring>",
                  "limits": {"<ReadLimits field>": <int>, ...},     # optional
+                 "tensors": [{"name", "shape", "values"}, ...],   # optional, with "none"
                  "why": "<one line>"}}
 
 ``error`` is the case of the first ``CheckpointError`` thrown by opening the
@@ -25,6 +26,8 @@ substring of its message (``errorDescription``). Two special values:
 ``"any"`` (randomly damaged copies of real fixtures: a typed error or a clean
 load, never a crash, hang or untyped error). ``limits`` overrides
 ``ReadLimits`` defaults for that file (used to test budgets with small files).
+``tensors`` (files that must load) lists every tensor with the shape and
+values torch.load returns for it (checked by this script with torch).
 
 Run (deterministic; the output is byte-identical between runs):
 
@@ -57,12 +60,14 @@ FILES: "dict[str, bytes]" = {}
 
 
 def add(name: str, data: bytes, error: str, contains: str = "", why: str = "",
-        limits: "dict | None" = None) -> None:
+        limits: "dict | None" = None, tensors: "list | None" = None) -> None:
     assert name not in FILES, name
     FILES[name] = data
     entry = {"error": error, "contains": contains}
     if limits:
         entry["limits"] = limits
+    if tensors is not None:
+        entry["tensors"] = tensors
     entry["why"] = why
     EXPECTED[name] = entry
 
@@ -316,12 +321,22 @@ def forbidden(name: str, payload: bytes, global_name: str, why: str, wrap: bool 
 # the corpus
 # --------------------------------------------------------------------------
 
+# what torch.load returns for the control files (checked in validate_controls)
+CONTROL_TENSORS = [{"name": "fc.weight", "shape": [2, 3], "values": [0.5, -1.0, 2.0, 0.25, -0.125, 3.0]},
+                   {"name": "fc.bias", "shape": [2], "values": [1.0, -2.0]}]
+
+
 def make_controls() -> None:
     add("control_state_dict.pt", state_dict_file(state_dict()), "none",
-        why="the valid file every tensor attack below is a one-field variation of")
+        why="the valid file every tensor attack below is a one-field variation of", tensors=CONTROL_TENSORS)
     add("control_legacy.pt",
         legacy_stream(legacy_object(), ["0", "1"], [(6, WEIGHT), (2, BIAS)]), "none",
-        why="the valid legacy stream every legacy attack below is a variation of")
+        why="the valid legacy stream every legacy attack below is a variation of", tensors=CONTROL_TENSORS)
+    big_sys = PROTO2 + plain_dict([(uni("protocol_version"), binint(1001)), (uni("little_endian"), NEWFALSE)]) + STOP
+    add("legacy_sysinfo_big_endian.pt",
+        legacy_stream(legacy_object(), ["0", "1"], [(6, WEIGHT), (2, BIAS)], sys_info=big_sys), "none",
+        why="sys_info says little_endian=False; torch ignores it (storages are always little-endian): same values",
+        tensors=CONTROL_TENSORS)
     add("memo_index_2p32.pt",
         checkpoint(PROTO2 + EMPTY_DICT + put(0xFFFF_FFFF) + uni("x") + NONE + put(0xFFFF_FFFE)
                    + SETITEM + uni("y") + get(0xFFFF_FFFE) + SETITEM + STOP, {}),
@@ -422,14 +437,14 @@ def make_pickle_bombs() -> None:
         body += MARK + get(k - 1) + get(k - 1) + LIST + put(k) + POP
     bomb = PROTO2 + plain_dict([(uni("model"), body[2:] + get(60))]) + STOP
     check_pickle(bomb)
-    add("memo_bomb_lists.pt", checkpoint(bomb, {}), "limitExceeded", "values visited",
+    add("memo_bomb_lists.pt", checkpoint(bomb, {}), "limitExceeded", "exceeds the limit",
         "60 nested lists, each holding the previous one twice through BINGET: 2^60 paths")
     body = PROTO2 + EMPTY_DICT + put(0) + POP
     for k in range(1, 61):
         body += EMPTY_DICT + put(k) + MARK + uni("a") + get(k - 1) + uni("b") + get(k - 1) + SETITEMS + POP
     bomb = body + get(60) + STOP
     check_pickle(bomb)
-    add("memo_bomb_dicts.pt", checkpoint(bomb, {}), "limitExceeded", "values visited",
+    add("memo_bomb_dicts.pt", checkpoint(bomb, {}), "limitExceeded", "exceeds the limit",
         "the same with dicts {'a': prev, 'b': prev}")
     # leaves that are values, under a long shared key: every path is a named value
     key = "k" * 200
@@ -438,7 +453,7 @@ def make_pickle_bombs() -> None:
         body += EMPTY_DICT + put(k) + MARK + uni(key + "a") + get(k - 1) + uni(key + "b") + get(k - 1) + SETITEMS + POP
     bomb = body + get(40) + STOP
     check_pickle(bomb)
-    add("memo_bomb_named_values.pt", checkpoint(bomb, {}), "limitExceeded", "",
+    add("memo_bomb_named_values.pt", checkpoint(bomb, {}, compress={"archive/data.pkl": zipfile.ZIP_DEFLATED}), "limitExceeded", "",
         "2^40 int leaves whose names are up to 16 KB long: naming them must stop on a budget, not fill memory")
     # tensors as the shared leaf: 2^40 tensors named from one record
     body = PROTO2 + tensor_v2(storage("0", 6), 0, (2, 3), (3, 1)) + put(0) + POP
@@ -446,26 +461,29 @@ def make_pickle_bombs() -> None:
         body += MARK + get(k - 1) + get(k - 1) + LIST + put(k) + POP
     bomb = body + get(40) + STOP
     check_pickle(bomb)
-    add("memo_bomb_tensors.pt", checkpoint(bomb, {"0": WEIGHT}), "limitExceeded", "",
+    add("memo_bomb_tensors.pt", checkpoint(bomb, {"0": WEIGHT}), "limitExceeded", "exceeds the limit",
         "one tensor reached through 2^40 paths")
     # nesting
-    add("nesting_marks.pt", checkpoint(PROTO2 + MARK * 100_000 + STOP, {}), "limitExceeded", "MARK nesting",
+    add("nesting_marks.pt", checkpoint(PROTO2 + MARK * 100_000 + STOP, {}, compress={"archive/data.pkl": zipfile.ZIP_DEFLATED}), "limitExceeded", "MARK nesting",
         "100k MARKs")
     deep = PROTO2 + EMPTY_LIST * 100_000 + APPEND * 99_999 + STOP
     add("nesting_lists.pt", checkpoint(deep, {}, compress={"archive/data.pkl": zipfile.ZIP_DEFLATED}),
         "limitExceeded", "nesting", "a list nested 100k deep (EMPTY_LIST x 100k, APPEND x 100k)")
-    deep = PROTO2 + EMPTY_LIST + put(0)
+    # The root is memo 2; list k is memo k % 2 (re-PUT, as Python allows) while
+    # it is on top, so the stack never holds more than two values. Each list is
+    # appended to its parent first and only then gets its own child appended.
+    deep = PROTO2 + EMPTY_LIST + put(2)
     for k in range(1, 100_000):
-        # list k-1 gets a new list k appended, after list k-1 was itself placed in its parent
-        deep += EMPTY_LIST + put(k % 2) + APPEND + get(k % 2)
-    deep = PROTO2 + EMPTY_LIST + put(2) + deep[2:] + b"0" + get(2) + STOP
+        deep += EMPTY_LIST + put(k % 2) + APPEND + POP + get(k % 2)
+    deep += POP + get(2) + STOP
+    # (pickletools.dis refuses re-PUT memo keys, so this one is not checked with it)
     add("nesting_lists_memo.pt", checkpoint(deep, {}, compress={"archive/data.pkl": zipfile.ZIP_DEFLATED}),
         "limitExceeded", "nesting",
         "a list nested 100k deep with a stack of two: each child is appended before it gets its own child")
     deep = PROTO2 + NONE + TUPLE1 * 200_000 + STOP
     add("nesting_tuples.pt", checkpoint(deep, {}, compress={"archive/data.pkl": zipfile.ZIP_DEFLATED}),
         "limitExceeded", "nesting", "a tuple nested 200k deep (TUPLE1 x 200k)")
-    deep = PROTO2 + EMPTY_DICT + uni("k") + NONE + TUPLE1 * 200_000 + NONE + SETITEM + STOP
+    deep = PROTO2 + EMPTY_DICT + NONE + TUPLE1 * 200_000 + NONE + SETITEM + STOP
     add("nesting_tuple_key.pt", checkpoint(deep, {}, compress={"archive/data.pkl": zipfile.ZIP_DEFLATED}),
         "limitExceeded", "nesting", "a dict key that is a tuple nested 200k deep (hashing it must not recurse)")
     cyclic = PROTO2 + EMPTY_LIST + put(0) + get(0) + APPEND + STOP
@@ -487,8 +505,23 @@ def make_pickle_bombs() -> None:
     big = PROTO2 + plain_dict([(uni("n"), b"\x8b" + struct.pack("<I", 120_000) + b"\x5a" * 120_000)]) + STOP
     add("long4_120k.pt", checkpoint(big, {}, compress={"archive/data.pkl": zipfile.ZIP_DEFLATED}),
         "limitExceeded", "", "a 960,000-bit integer that is present: converting it to decimal is quadratic")
-    add("frame_2p63.pt", checkpoint(b"\x80\x04\x95" + struct.pack("<Q", (1 << 63) - 1) + b"N." , {}),
-        "none", "", "FRAME claiming 2^63-1 bytes: framing is only a hint and must not allocate")
+    add("frame_2p63.pt", checkpoint(b"\x80\x04\x95" + struct.pack("<Q", (1 << 63) - 1) + b"N.", {}),
+        "corruptPickle", "runs past the end",
+        "FRAME claiming 2^63-1 bytes: Python's unpickler fails reading it; nothing may be allocated for it")
+    # {'a': s, 'b': s}: EMPTY_DICT MEMOIZE MARK 'a' MEMOIZE EMPTY_SET MEMOIZE MARK 1 2 ADDITEMS 'b' MEMOIZE GET 2 SETITEMS
+    shared_set = b"\x80\x04}\x94(\x8c\x01a\x94\x8f\x94(K\x01K\x02\x90\x8c\x01b\x94h\x02u."
+    check_pickle(shared_set)
+    assert globals_in(shared_set) == []
+    add("set_shared_additems.pt", checkpoint(shared_set, {}), "none", "",
+        "{'a': s, 'b': s} for one set s filled by ADDITEMS after it was memoized: ADDITEMS fills the set "
+        "in place, so both keys see its items (PickleMachineTests checks the values)")
+    key = MARK + binint(7) * 100_000 + TUPLE + put(0)
+    sets = b"".join(get(0) + binint(i & 0xFF) + SETITEM for i in range(20_000))
+    dict_key = PROTO2 + EMPTY_DICT + key + b"0" + sets + STOP
+    check_pickle(dict_key)
+    add("dict_key_quadratic.pt", checkpoint(dict_key, {}, compress={"archive/data.pkl": zipfile.ZIP_DEFLATED}),
+        "limitExceeded", "dict key",
+        "one 100k-element tuple used as a dict key 20k times: hashing it each time is 2*10^9 steps")
     add("memo_get_undefined.pt", checkpoint(PROTO2 + get(0xFFFF_FFFF) + STOP, {}), "corruptPickle",
         "memo entry 4294967295 is not defined", "LONG_BINGET of an index never PUT")
 
@@ -507,6 +540,12 @@ def make_tensor_attacks() -> None:
         "invalidTensor", "overflows", "shape 2^32 x 2^32 with stride 0: the element count overflows Int")
     one("shape_bytes_overflow.pt", tensor_v2(storage("0", 6), 0, (1 << 62,), (0,)),
         "invalidTensor", "overflow", "2^62 float32 elements (stride 0): the element count fits, the byte count does not")
+    two_huge = state_dict(weight=tensor_v2(storage("0", 24, "ByteStorage"), 0, (1 << 62,), (0,)),
+                          bias=tensor_v2(storage("0", 24, "ByteStorage"), 0, (1 << 62,), (0,)))
+    add("expanded_sum_overflow.pt", state_dict_file(two_huge, {"0": WEIGHT}), "limitExceeded",
+        "4611686018427387904 uint8 elements",
+        "two stride-0 uint8 views of 2^62 elements: each is valid, their total size overflows Int "
+        "(a listing that adds them up must not trap)")
     one("expanded_2p40.pt", tensor_v2(storage("0", 6), 0, (1 << 40,), (0,)),
         "limitExceeded", "1099511627776 float32 elements",
         "a stride-0 view of 2^40 elements: valid metadata, but materialising it needs 4 TB")
@@ -585,7 +624,7 @@ def make_zip_attacks() -> None:
         "central directory says data/0 is 20 bytes; the pickle needs 24")
     zz = Zip(base)
     zz.patch(zz.central["archive/data/1"] + 20, "<II", 1 << 30, 1 << 30)
-    add("zip_size_past_end.pt", zz.bytes(), "corruptZip", "runs past the end of the file",
+    add("zip_size_past_end.pt", zz.bytes(), "corruptZip", "points outside the file",
         "a stored record claiming 1 GB in a 1 KB file")
     zz = Zip(base)
     zz.patch(zz.central["archive/data/0"] + 24, "<I", 4096)
@@ -618,7 +657,7 @@ def make_zip_attacks() -> None:
     pkl_claim = Zip(base)
     pkl_claim.patch(pkl_claim.central["archive/data.pkl"] + 24, "<I", 0xFFFF_FFF0)
     pkl_claim.patch(pkl_claim.central["archive/data.pkl"] + 20, "<I", 0xFFFF_FFF0)
-    add("zip_pickle_4gb.pt", pkl_claim.bytes(), "corruptZip", "runs past the end of the file",
+    add("zip_pickle_4gb.pt", pkl_claim.bytes(), "corruptZip", "points outside the file",
         "data.pkl claiming 4 GB")
     zz = Zip(checkpoint(state_dict(), {"0": WEIGHT, "1": BIAS}, compress={"archive/data.pkl": zipfile.ZIP_DEFLATED}))
     zz.patch(zz.central["archive/data.pkl"] + 24, "<I", 0xF000_0000)
@@ -704,7 +743,8 @@ def make_zip_attacks() -> None:
         "corruptZip", "byteorder record says 'middle'", "byteorder is neither little nor big")
     add("zip_no_eocd.pt", base[:z.eocd] + b"\0" * 22, "corruptZip", "no end-of-central-directory record",
         "the end record's signature is zeroed")
-    add("zip_truncated.pt", base[:len(base) // 2], "corruptZip", "", "the first half of a checkpoint")
+    add("zip_truncated.pt", base[:len(base) // 2], "corruptZip", "no end-of-central-directory record",
+        "the first half of a checkpoint")
     add("zip_trailing_pickle.pt", checkpoint(state_dict() + b"N.", {"0": WEIGHT, "1": BIAS}), "corruptPickle",
         "bytes follow STOP", "two pickles in data.pkl: the second would be silently ignored")
     add("zip_eocd_only.pt", struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0, 0, 0, 0, 0), "missingEntry", "data.pkl",
@@ -737,6 +777,11 @@ def make_legacy_attacks() -> None:
     add("legacy_view_outside.pt",
         legacy_stream(legacy_object(legacy_storage("0", 6, view)), ["0", "1"], [(6, WEIGHT), (2, BIAS)]),
         "corruptPickle", "storage view metadata does not fit", "a view of 8 elements at offset 4 of a 6-element root")
+    add("legacy_view_key_is_root.pt",
+        legacy_stream(legacy_object(bias_pid=legacy_storage("1", 6, tup(uni("0"), binint(4), binint(2)))),
+                      ["0", "1"], [(6, WEIGHT), (6, WEIGHT)]),
+        "corruptPickle", "names both a storage view and a root storage",
+        "a view keyed '0' of storage '1', while '0' is also a root storage (torch would alias them)")
     add("legacy_two_dtypes.pt",
         legacy_stream(legacy_object(bias_pid=legacy_storage("0", 6, cls="IntStorage")), ["0"], [(6, WEIGHT)]),
         "invalidTensor", "referenced as", "one legacy storage referenced as float32 and as int32")
@@ -788,12 +833,13 @@ def make_random_flips() -> None:
 def validate_controls() -> None:
     """The control files hold only allowlisted globals: torch.load must read them."""
     import torch
-    for name in ("control_state_dict.pt", "control_legacy.pt", "memo_index_2p32.pt", "frame_2p63.pt"):
+    for name in ("control_state_dict.pt", "control_legacy.pt", "legacy_sysinfo_big_endian.pt", "memo_index_2p32.pt"):
         loaded = torch.load(io.BytesIO(FILES[name]), weights_only=True)
-        if name.startswith("control"):
-            assert list(loaded.keys()) == ["fc.weight", "fc.bias"], loaded
-            assert loaded["fc.weight"].tolist() == [[0.5, -1.0, 2.0], [0.25, -0.125, 3.0]]
-            assert loaded["fc.bias"].tolist() == [1.0, -2.0]
+        if "tensors" in EXPECTED[name]:
+            assert list(loaded.keys()) == [t["name"] for t in EXPECTED[name]["tensors"]], loaded
+            for t in EXPECTED[name]["tensors"]:
+                assert list(loaded[t["name"]].shape) == t["shape"], (name, t)
+                assert loaded[t["name"]].flatten().tolist() == t["values"], (name, t)
 
 
 def main() -> None:

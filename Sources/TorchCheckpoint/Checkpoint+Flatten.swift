@@ -24,6 +24,7 @@ struct Flattener {
         var seenObjects: Set<ObjectIdentifier> = []
         var pending: [(name: String, value: PickleValue, depth: Int)] = [("", root, 0)]
         var visited = 0
+        var nameBytes = 0
 
         while let (name, value, depth) = pending.popLast() {
             visited += 1
@@ -71,7 +72,13 @@ struct Flattener {
             case .mark:
                 throw CheckpointError.corruptPickle(file: file, offset: 0, reason: "a MARK left inside the object")
             }
-            for child in children.reversed() { pending.append((child.0, child.1, depth + 1)) }
+            for child in children.reversed() {
+                nameBytes += child.0.utf8.count
+                guard nameBytes <= limits.maxNameBytes else {
+                    throw CheckpointError.limitExceeded(file: file, what: "bytes of tensor and value names", limit: limits.maxNameBytes)
+                }
+                pending.append((child.0, child.1, depth + 1))
+            }
         }
         return result
     }

@@ -23,16 +23,27 @@ extension Checkpoint {
             throw CheckpointError.corruptPickle(file: path, offset: offset, reason: "persistent id in a header pickle")
         }
 
-        var header = PickleMachine(file: path, limits: limits, persistentLoad: noPersistentIds)
-        let (magic, afterMagic) = try header.run(bytes, from: 0)
-        guard case let .bigInt(magicBytes) = magic, magicBytes == LegacyFormat.magic else { throw corrupt("bad magic number") }
-        let (version, afterVersion) = try header.run(bytes, from: afterMagic)
-        guard case .int(LegacyFormat.protocolVersion) = version else { throw corrupt("protocol version is not \(LegacyFormat.protocolVersion)") }
-        let (sysInfo, afterSysInfo) = try header.run(bytes, from: afterVersion)
-        var isBigEndian = false
-        if case let .dict(info) = sysInfo, case let .bool(little)? = info["little_endian"] {
-            isBigEndian = !little
+        // Each pickle runs over the file up to maxPickleBytes past its start, not
+        // over the whole file: the storages' raw bytes follow the pickles, so a
+        // legacy checkpoint is as large as its weights, and the pickle limit
+        // must bound the pickles, not the file. Offsets stay file offsets.
+        func window(from start: Int) -> UnsafeRawBufferPointer {
+            let end = start <= bytes.count - limits.maxPickleBytes ? start + limits.maxPickleBytes : bytes.count
+            return UnsafeRawBufferPointer(rebasing: bytes[0..<max(end, 0)])
         }
+
+        var header = PickleMachine(file: path, limits: limits, persistentLoad: noPersistentIds)
+        let (magic, afterMagic) = try header.run(window(from: 0), from: 0)
+        guard case let .bigInt(magicBytes) = magic, magicBytes == LegacyFormat.magic else { throw corrupt("bad magic number") }
+        let (version, afterVersion) = try header.run(window(from: afterMagic), from: afterMagic)
+        guard case .int(LegacyFormat.protocolVersion) = version else { throw corrupt("protocol version is not \(LegacyFormat.protocolVersion)") }
+        // sys_info ({'little_endian': ..., 'type_sizes': ...}) is informational:
+        // torch writes every storage size and element little-endian whatever
+        // the machine, and reads them back as little-endian ignoring sys_info
+        // (THPStorage_readFileRaw), so a file claiming big-endian must not be
+        // byte-swapped here either.
+        let (_, afterSysInfo) = try header.run(window(from: afterVersion), from: afterVersion)
+        let isBigEndian = false
 
         // Persistent ids: ('storage', storage_type, root_key, location, numel, view_metadata).
         var roots: [String: (dtype: DType, count: Int)] = [:]
@@ -51,6 +62,11 @@ extension Checkpoint {
                         reason: "referenced as \(known.count) \(known.dtype.rawValue) and as \(count) \(dtype.rawValue)")
                 }
             } else {
+                // torch keeps roots and views in one table, so a key naming both
+                // would alias one storage as the other: refused, not guessed.
+                guard views[rootKey] == nil else {
+                    throw CheckpointError.corruptPickle(file: path, offset: offset, reason: "storage key '\(rootKey)' names both a storage view and a root storage")
+                }
                 roots[rootKey] = (dtype, count)
             }
             guard case let .tuple(view) = parts[5] else {
@@ -62,14 +78,17 @@ extension Checkpoint {
                 throw CheckpointError.corruptPickle(file: path, offset: offset, reason: "storage view metadata does not fit its root storage of \(count) elements")
             }
             if let known = views[viewKey] { return .storage(known) }
+            guard roots[viewKey] == nil else {
+                throw CheckpointError.corruptPickle(file: path, offset: offset, reason: "storage key '\(viewKey)' names both a storage view and a root storage")
+            }
             let record = StorageRecord(key: viewKey, dtype: dtype, count: viewCount, location: location, rootKey: rootKey, rootOffset: viewOffset)
             views[viewKey] = record
             return .storage(record)
         }
         machine.options = options
-        let (root, afterObject) = try machine.run(bytes, from: afterSysInfo)
+        let (root, afterObject) = try machine.run(window(from: afterSysInfo), from: afterSysInfo)
         var keyMachine = PickleMachine(file: path, limits: limits, persistentLoad: noPersistentIds)
-        let (keyList, afterKeys) = try keyMachine.run(bytes, from: afterObject)
+        let (keyList, afterKeys) = try keyMachine.run(window(from: afterObject), from: afterObject)
         guard case let .list(keys) = keyList else { throw corrupt("the storage key list is a \(keyList.kindName)") }
 
         var ranges: [String: Range<Int>] = [:]
@@ -80,7 +99,7 @@ extension Checkpoint {
             }
             guard ranges[key] == nil else { throw corrupt("storage '\(key)' is listed twice") }
             guard let rawCount = bytes.le64(cursor) else { throw corrupt("storage '\(key)' is truncated before its size") }
-            let count = isBigEndian ? rawCount.byteSwapped : rawCount
+            let count = rawCount
             guard count == UInt64(storage.count) else {
                 throw corrupt("storage '\(key)' holds \(count) elements; the pickle says \(storage.count)")
             }

@@ -58,13 +58,19 @@ struct RNNKernel: RecurrentCellKernel {
     var nonlinearity: Nonlinearity
 
     @inline(__always)
-    func step(hiddenSize: Int, input: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
+    func step(hiddenSize H: Int, input: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
               hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>?) {
         switch nonlinearity {
         case .tanh:
-            for j in 0..<hiddenSize { hidden[j] = tanhf(input[j] + recurrent[j]) }
+            forEachChunk(H) { j, n in
+                VectorMath.store(VectorMath.tanh(VectorMath.load(input + j, n) + VectorMath.load(recurrent + j, n)), hidden + j, n)
+            }
         case .relu:
-            for j in 0..<hiddenSize { hidden[j] = Nonlinearity.relu.apply(input[j] + recurrent[j]) }
+            forEachChunk(H) { j, n in
+                let s = VectorMath.load(input + j, n) + VectorMath.load(recurrent + j, n)
+                // Same as Nonlinearity.relu: x ≤ 0 gives 0, NaN (every comparison false) stays NaN.
+                VectorMath.store(s.replacing(with: 0, where: s .<= 0), hidden + j, n)
+            }
         }
     }
 }
@@ -84,14 +90,17 @@ struct LSTMKernel: RecurrentCellKernel {
     func step(hiddenSize H: Int, input: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
               hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>?) {
         guard let cell else { return }
-        for j in 0..<H {
-            let i = sigmoid(input[j] + recurrent[j])
-            let f = sigmoid(input[H + j] + recurrent[H + j])
-            let g = tanhf(input[2 * H + j] + recurrent[2 * H + j])
-            let o = sigmoid(input[3 * H + j] + recurrent[3 * H + j])
-            let c = f * cell[j] + i * g
-            cell[j] = c
-            hidden[j] = o * tanhf(c)
+        forEachChunk(H) { j, n in
+            @inline(__always) func gate(_ k: Int) -> VectorMath.Vector {
+                VectorMath.load(input + k * H + j, n) + VectorMath.load(recurrent + k * H + j, n)
+            }
+            let i = VectorMath.sigmoid(gate(0))
+            let f = VectorMath.sigmoid(gate(1))
+            let g = VectorMath.tanh(gate(2))
+            let o = VectorMath.sigmoid(gate(3))
+            let c = f * VectorMath.load(cell + j, n) + i * g
+            VectorMath.store(c, cell + j, n)
+            VectorMath.store(o * VectorMath.tanh(c), hidden + j, n)
         }
     }
 }
@@ -111,12 +120,27 @@ struct GRUKernel: RecurrentCellKernel {
     @inline(__always)
     func step(hiddenSize H: Int, input: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
               hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>?) {
-        for j in 0..<H {
-            let r = sigmoid(input[j] + recurrent[j])
-            let z = sigmoid(input[H + j] + recurrent[H + j])
-            let n = tanhf(input[2 * H + j] + r * recurrent[2 * H + j])
+        forEachChunk(H) { j, count in
+            let r = VectorMath.sigmoid(VectorMath.load(input + j, count) + VectorMath.load(recurrent + j, count))
+            let z = VectorMath.sigmoid(VectorMath.load(input + H + j, count) + VectorMath.load(recurrent + H + j, count))
+            let n = VectorMath.tanh(VectorMath.load(input + 2 * H + j, count) + r * VectorMath.load(recurrent + 2 * H + j, count))
             // torch's fused CPU cell computes n + z⊙(h − n): same value, same rounding.
-            hidden[j] = n + z * (hidden[j] - n)
+            let h = VectorMath.load(hidden + j, count)
+            VectorMath.store(n + z * (h - n), hidden + j, count)
         }
     }
+}
+
+/// Calls `body(j, n)` for consecutive chunks `j..<j+n` covering `0..<count`:
+/// full vectors (n = `VectorMath.width`), then one shorter tail. The loads and
+/// stores of `VectorMath` taking `n` read and write only those n elements.
+@inline(__always)
+func forEachChunk(_ count: Int, _ body: (_ start: Int, _ length: Int) -> Void) {
+    let width = VectorMath.width
+    var j = 0
+    while j + width <= count {
+        body(j, width)
+        j += width
+    }
+    if j < count { body(j, count - j) }
 }

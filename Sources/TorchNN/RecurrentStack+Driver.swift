@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import TorchCheckpoint
 /// The one time loop every recurrent module runs through.
 ///
@@ -74,6 +76,15 @@ extension RecurrentStack {
         return current
     }
 
+    /// B·G·H from which the fused gate pass of each step runs on two threads.
+    static var parallelGateThreshold: Int {
+        ProcessInfo.processInfo.environment["TNN_PAR"].flatMap(Int.init) ?? 8192
+    }
+
+    static var singleThreadedStepLimit: Int {
+        ProcessInfo.processInfo.environment["TNN_ST"].flatMap(Int.init) ?? 0
+    }
+
     /// Pointers into the preallocated workspace.
     struct Workspace {
         var projection: UnsafeMutablePointer<Float>
@@ -108,13 +119,26 @@ extension RecurrentStack {
         } else {
             inputBeta = 0
         }
+        var t0 = Prof.now()
         w.inputWeight.withUnsafeBufferPointer { wih in
             BLAS.gemmTransposedB(m: rows, n: GH, k: inputWidth, a: input, lda: inputWidth,
                                  b: wih.baseAddress!, ldb: inputWidth, beta: inputBeta, c: projection, ldc: GH)
         }
 
+        Prof.add(0, &t0)
+        // The fused gate pass of each step, shared with the gate worker when there is
+        // enough of it (the worker is claimed for the whole loop, released after it).
+        let pass = GatePass(
+            kernel: kernel, steps: T, batch: B, lengths: lengths, reverse: reverse,
+            hiddenSize: H, gateWidth: GH, projection: projection, recurrent: recurrent,
+            hidden: scratch.preProjection ?? h, hiddenStride: scratch.preProjection == nil ? Hout : H,
+            cell: c)
+        let worker = B >= 2 && B * GH >= Self.parallelGateThreshold ? GatePass<Kernel>.claimWorker() : nil
+        defer { worker?.release() }
         // Past the longest sequence no row is active: stop there.
         let stepCount = lengths?.max() ?? T
+        let singleThreadedSteps = B * GH * Hout <= Self.singleThreadedStepLimit
+        BLAS.withSingleThread(singleThreadedSteps) {
         w.hiddenWeight.withUnsafeBufferPointer { whhBuffer in
             withOptionalBuffer(w.recurrentBias) { recurrentBias in
                 withOptionalBuffer(w.projectionWeight) { whr in
@@ -126,22 +150,18 @@ extension RecurrentStack {
                         }
                         BLAS.multiplyRows(m: B, n: GH, k: Hout, x: h, weight: whh,
                                           beta: recurrentBias == nil ? 0 : 1, into: recurrent)
+                        Prof.add(1, &t0)
 
                         // Fused gates, committing only rows still inside their sequence:
                         // a finished row keeps its state, which is then its h_n / c_n.
-                        var active = 0
-                        for b in 0..<B {
-                            let length = lengths?[b] ?? T
-                            guard s < length else { continue }
-                            active += 1
-                            let t = reverse ? length - 1 - s : s
-                            kernel.step(
-                                hiddenSize: H,
-                                input: projection + (t * B + b) * GH,
-                                recurrent: recurrent + b * GH,
-                                hidden: scratch.preProjection.map { $0 + b * H } ?? h + b * Hout,
-                                cell: c.map { $0 + b * H })
+                        pass.step = s
+                        if let worker {
+                            worker.run(pass)
+                        } else {
+                            pass.run(rows: 0..<B)
                         }
+                        Prof.add(2, &t0)
+                        let active = lengths.map { $0.count { s < $0 } } ?? B
 
                         // proj_size: h' = W_hr (o ⊙ tanh(c')).
                         if let whr, let pre = scratch.preProjection, let projected = scratch.projected {
@@ -162,9 +182,79 @@ extension RecurrentStack {
                             let t = reverse ? length - 1 - s : s
                             (output + (t * B + b) * featureCount + outputOffset).update(from: h + b * Hout, count: Hout)
                         }
+                        Prof.add(3, &t0)
                     }
                 }
             }
+        }
+        }
+    }
+}
+
+/// One step's fused gate pass: everything `Kernel.step` needs, created once per
+/// layer and direction (only `step` changes in the time loop), so that the gate
+/// worker can take half of the rows without anything being allocated per step.
+/// Rows are independent (each reads and writes only its own slices), which is
+/// what makes sharing the raw pointers between the two threads safe.
+final class GatePass<Kernel: RecurrentCellKernel>: SplitJob, @unchecked Sendable {
+    let kernel: Kernel
+    let steps: Int, batch: Int
+    let lengths: [Int]?
+    let reverse: Bool
+    let hiddenSize: Int, gateWidth: Int
+    let projection: UnsafePointer<Float>
+    let recurrent: UnsafePointer<Float>
+    /// h (stride H_out), or the pre-projection buffer (stride H) with proj_size.
+    let hidden: UnsafeMutablePointer<Float>
+    let hiddenStride: Int
+    let cell: UnsafeMutablePointer<Float>?
+    /// The step index s (not the time index: see `RecurrentStack.runDirection`).
+    var step = 0
+
+    init(kernel: Kernel, steps: Int, batch: Int, lengths: [Int]?, reverse: Bool, hiddenSize: Int, gateWidth: Int,
+         projection: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
+         hidden: UnsafeMutablePointer<Float>, hiddenStride: Int, cell: UnsafeMutablePointer<Float>?) {
+        self.kernel = kernel
+        self.steps = steps
+        self.batch = batch
+        self.lengths = lengths
+        self.reverse = reverse
+        self.hiddenSize = hiddenSize
+        self.gateWidth = gateWidth
+        self.projection = projection
+        self.recurrent = recurrent
+        self.hidden = hidden
+        self.hiddenStride = hiddenStride
+        self.cell = cell
+    }
+
+    /// The shared gate worker when it is free (claimed: release it after the loop).
+    static func claimWorker() -> (any SplitRunner)? {
+        guard #available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *) else { return nil }
+        guard let worker = GateWorker.shared, worker.acquire() else { return nil }
+        return worker
+    }
+
+    /// Part 0 (the caller) takes the first half of the rows, part 1 (the worker) the rest.
+    func run(part: Int) {
+        let half = batch / 2
+        run(rows: part == 0 ? 0..<half : half..<batch)
+    }
+
+    /// Runs the kernel for the rows of `rows` still inside their sequence:
+    /// a finished row keeps its state, which is then its h_n / c_n.
+    @inline(__always)
+    func run(rows: Range<Int>) {
+        for b in rows {
+            let length = lengths?[b] ?? steps
+            guard step < length else { continue }
+            let t = reverse ? length - 1 - step : step
+            kernel.step(
+                hiddenSize: hiddenSize,
+                input: projection + (t * batch + b) * gateWidth,
+                recurrent: recurrent + b * gateWidth,
+                hidden: hidden + b * hiddenStride,
+                cell: cell.map { $0 + b * hiddenSize })
         }
     }
 }
@@ -175,3 +265,21 @@ func withOptionalBuffer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) th
     guard let array else { return try body(nil) }
     return try array.withUnsafeBufferPointer { try body($0.baseAddress) }
 }
+
+import Glibc
+enum Prof {
+    nonisolated(unsafe) static var totals = [Double](repeating: 0, count: 4)
+    static let on = getenv("TNN_PROF") != nil
+    @inline(__always) static func now() -> Double {
+        guard on else { return 0 }
+        var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+    @inline(__always) static func add(_ k: Int, _ t: inout Double) {
+        guard on else { return }
+        let n = now(); totals[k] += n - t; t = n
+    }
+    public static func report() -> String { totals.map { String(format: "%.2f", $0 * 1e3) }.joined(separator: " ") }
+    public static func reset() { totals = [0, 0, 0, 0] }
+}
+public func profReport() -> String { Prof.report() }
+public func profReset() { Prof.reset() }

@@ -97,7 +97,7 @@ struct Convert: ParsableCommand {
                         try TorchZipWriter.write(slice, to: temporary, topFolder: top) { progress.update(base + $0) }
                     }
                 }
-                done += shard.reduce(0) { $0 + $1.byteCount }
+                done = saturatingSum([done] + shard.map(\.byteCount))
             }
             if shards.count > 1 {
                 try Sharding.writeIndex(for: output, shards: shards, destinations: destinations, totalBytes: plan.totalBytes)

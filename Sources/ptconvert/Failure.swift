@@ -36,3 +36,15 @@ enum JSONText {
 
     static func array(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
 }
+
+/// A sum that stops at Int.max instead of trapping: a view made by `expand`
+/// can be logically larger than any file.
+func saturatingSum(_ values: [Int]) -> Int {
+    var total = 0
+    for value in values {
+        let (sum, overflow) = total.addingReportingOverflow(value)
+        if overflow { return Int.max }
+        total = sum
+    }
+    return total
+}

@@ -88,8 +88,9 @@ struct Inspect: ParsableCommand {
             }.joined(separator: "  ")
         }
         lines.insert(String(repeating: "-", count: widths.reduce(0, +) + 6), at: 1)
-        let totalBytes = checkpoint.tensors.reduce(0) { $0 + $1.byteCount }
-        let totalElements = checkpoint.tensors.reduce(0) { $0 + $1.elementCount }
+        // Views (expand's stride 0) can be logically huge: add without trapping.
+        let totalBytes = saturatingSum(checkpoint.tensors.map(\.byteCount))
+        let totalElements = saturatingSum(checkpoint.tensors.map(\.elementCount))
         lines.append("\(checkpoint.tensors.count) tensors, \(totalElements) elements, \(totalBytes) bytes (\(format(of: checkpoint)) format)")
         let values = values(of: checkpoint)
         let small = values.filter { $0.value.description.count <= 60 }

@@ -1,7 +1,9 @@
 // rnn-benchmark: times full forward passes of TorchNN's LSTM, GRU and RNN(tanh).
 //
 //   swift build -c release --scratch-path .build-bench --product rnn-benchmark
-//   .build-bench/release/rnn-benchmark [--iterations N] [--json]
+//   .build-bench/release/rnn-benchmark [--iterations N] [--json] [--module LSTM|GRU|RNN] [--config INDEX]
+//
+// --module and --config (an index into `configs`) run a subset, e.g. for a profiler.
 //
 // tools/bench_torch.py runs the same configurations in PyTorch and prints the
 // same JSON lines, so the two outputs can be compared line by line.
@@ -27,6 +29,8 @@ let warmup = 3
 
 var iterations = 15
 var json = false
+var onlyModule: String?
+var onlyConfig: Int?
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -38,8 +42,20 @@ while let argument = arguments.popFirst() {
             exit(2)
         }
         iterations = value
+    case "--module":
+        guard let value = arguments.popFirst(), modules.contains(value) else {
+            FileHandle.standardError.write(Data("--module needs one of \(modules.joined(separator: ", "))\n".utf8))
+            exit(2)
+        }
+        onlyModule = value
+    case "--config":
+        guard let value = arguments.popFirst().flatMap(Int.init), configs.indices.contains(value) else {
+            FileHandle.standardError.write(Data("--config needs an index in 0..<\(configs.count)\n".utf8))
+            exit(2)
+        }
+        onlyConfig = value
     default:
-        FileHandle.standardError.write(Data("usage: rnn-benchmark [--iterations N] [--json]\n".utf8))
+        FileHandle.standardError.write(Data("usage: rnn-benchmark [--iterations N] [--json] [--module LSTM|GRU|RNN] [--config INDEX]\n".utf8))
         exit(2)
     }
 }
@@ -72,11 +88,11 @@ var generator = SeededGenerator(seed: 0)
 if !json {
     print("module  T    B    I    H    layers  bidir  median ms     min ms  (\(iterations) iterations, \(warmup) warm-up)")
 }
-for config in configs {
+for (index, config) in configs.enumerated() where onlyConfig == nil || onlyConfig == index {
     let input = FloatTensor(
         shape: [config.T, config.B, config.I],
         scalars: (0..<config.T * config.B * config.I).map { _ in Float.random(in: -1...1, using: &generator) })
-    for module in modules {
+    for module in modules where onlyModule == nil || onlyModule == module {
         let forward: () throws -> Float
         switch module {
         case "LSTM":
@@ -92,7 +108,9 @@ for config in configs {
                                 nonlinearity: .tanh, bidirectional: config.bidirectional, seed: 1)
             forward = { try layer(input).output.scalars[0] }
         }
+        profReset()
         let (median, minimum) = try measure(iterations: iterations, forward)
+        if ProcessInfo.processInfo.environment["TNN_PROF"] != nil { print("  prof ms total (inproj, stepgemm, gates, rest):", profReport(), "per iter /", iterations + warmup) }
         if json {
             print("{\"module\": \"\(module)\", \"T\": \(config.T), \"B\": \(config.B), \"I\": \(config.I), "
                 + "\"H\": \(config.H), \"layers\": \(config.layers), \"bidirectional\": \(config.bidirectional), "

@@ -98,12 +98,18 @@ struct PickleTeardownTests {
         guard case .list = try run(bytes) else { Issue.record("not a list"); return }
     }
 
-    @Test("a deeply nested tuple used as a dict key is not hashed recursively")
+    @Test("a deeply nested tuple used as a dict key is refused, not hashed recursively")
     func deepKey() throws {
         // EMPTY_DICT, NONE, TUPLE1 x 100000 (the key), NONE (the value), SETITEM
         let bytes: [UInt8] = [0x80, 0x02, 0x7D, 0x4E] + [UInt8](repeating: 0x85, count: 100_000) + [0x4E, 0x73, 0x2E]
-        guard case let .dict(dict) = try run(bytes) else { Issue.record("not a dict"); return }
+        #expect(throws: CheckpointError.limitExceeded(file: "deep.pkl", what: "dict key nesting", limit: PickleMachine.maxKeyDepth)) {
+            try run(bytes)
+        }
+        // A tuple key of a few levels is fine, and equal tuples are one key.
+        let shallow: [UInt8] = [0x80, 0x02, 0x7D, 0x4B, 0x01, 0x85, 0x85, 0x4E, 0x73, 0x4B, 0x01, 0x85, 0x85, 0x88, 0x73, 0x2E]
+        guard case let .dict(dict) = try run(shallow) else { Issue.record("not a dict"); return }
         #expect(dict.count == 1)
+        guard case .bool(true)? = dict.values.first else { Issue.record("the second SETITEM did not replace the first"); return }
     }
 
     @Test("a checkpoint nesting past the depth limit is refused when naming tensors")
@@ -111,6 +117,36 @@ struct PickleTeardownTests {
         let value = try run([0x80, 0x02, 0x4E] + [UInt8](repeating: 0x85, count: 5_000) + [0x2E])
         #expect(throws: CheckpointError.limitExceeded(file: "deep.pkl", what: "container nesting", limit: ReadLimits.default.maxDepth)) {
             try Flattener(file: "deep.pkl", limits: .default).flatten(value)
+        }
+    }
+}
+
+@Suite("Pickle sets")
+struct PickleSetTests {
+    @Test("ADDITEMS fills a memoized set in place, so every reference sees the items")
+    func sharedSet() throws {
+        // {'a': s, 'b': s}: EMPTY_DICT, "a", EMPTY_SET, BINPUT 0, MARK, 1, 2, ADDITEMS, SETITEM, "b", BINGET 0, SETITEM
+        let bytes: [UInt8] = [0x80, 0x04, 0x7D, 0x8C, 0x01, 0x61, 0x8F, 0x71, 0x00, 0x28, 0x4B, 0x01, 0x4B, 0x02, 0x90, 0x73,
+                              0x8C, 0x01, 0x62, 0x68, 0x00, 0x73, 0x2E]
+        var machine = PickleMachine(file: "set.pkl", limits: .default) { _, offset in
+            throw CheckpointError.corruptPickle(file: "set.pkl", offset: offset, reason: "no storages")
+        }
+        let root = try bytes.withUnsafeBytes { try machine.run($0).value }
+        let flat = try Flattener(file: "set.pkl", limits: .default).flatten(root)
+        #expect(flat.values == [
+            NamedValue(name: "a.0", value: .int(1)), NamedValue(name: "a.1", value: .int(2)),
+            NamedValue(name: "b.0", value: .int(1)), NamedValue(name: "b.1", value: .int(2)),
+        ])
+    }
+
+    @Test("an unhashable dict key (a list) is refused, as in Python")
+    func unhashableKey() {
+        var machine = PickleMachine(file: "key.pkl", limits: .default) { _, offset in
+            throw CheckpointError.corruptPickle(file: "key.pkl", offset: offset, reason: "no storages")
+        }
+        // EMPTY_DICT, EMPTY_LIST, NONE, SETITEM
+        #expect(throws: CheckpointError.self) {
+            try [UInt8]([0x80, 0x02, 0x7D, 0x5D, 0x4E, 0x73, 0x2E]).withUnsafeBytes { try machine.run($0) }
         }
     }
 }

@@ -77,4 +77,37 @@ struct LengthsTests {
         let input = factory.uniform([3, 4, 2])
         #expect(try gru(input, lengths: [4, 4, 4]) == gru(input))
     }
+
+    /// Enough rows for the gate pass to run on two threads (`parallelGateThreshold`),
+    /// with H = 37 so every row also ends in a partial vector.
+    static func parallelBatchLengths(gates: Int, hidden: Int, steps: Int) -> [Int] {
+        let rows = RecurrentStack<LSTMKernel>.parallelGateThreshold / (gates * hidden) + 3
+        return (0..<rows).map { 1 + ($0 * 7) % steps }
+    }
+
+    @Test("two-thread gate pass: LSTM with projections, bidirectional, lengths")
+    func parallelLSTM() throws {
+        let lengths = Self.parallelBatchLengths(gates: 4, hidden: 37, steps: 5)
+        let lstm = try LSTM(inputSize: 3, hiddenSize: 37, numLayers: 2, bidirectional: true, projSize: 11, seed: 68)
+        try checkAgainstSeparateRuns(steps: 5, lengths: lengths, inputSize: 3, stateColumns: 11, cellColumns: 37,
+                                     layersTimesDirections: 4) { x, h, c, lengths in
+            try lstm(x, initialState: LSTMState(h: h, c: c!), lengths: lengths)
+        }
+    }
+
+    @Test("two-thread gate pass: GRU and RNN, lengths")
+    func parallelGRUAndRNN() throws {
+        let gru = try GRU(inputSize: 3, hiddenSize: 37, numLayers: 2, bidirectional: true, seed: 69)
+        try checkAgainstSeparateRuns(steps: 5, lengths: Self.parallelBatchLengths(gates: 3, hidden: 37, steps: 5),
+                                     inputSize: 3, stateColumns: 37, cellColumns: nil, layersTimesDirections: 4) { x, h, _, lengths in
+            try gru(x, initialState: h, lengths: lengths)
+        }
+        for nonlinearity in Nonlinearity.allCases {
+            let rnn = try RNN(inputSize: 3, hiddenSize: 37, nonlinearity: nonlinearity, seed: 70)
+            try checkAgainstSeparateRuns(steps: 5, lengths: Self.parallelBatchLengths(gates: 1, hidden: 37, steps: 5),
+                                         inputSize: 3, stateColumns: 37, cellColumns: nil, layersTimesDirections: 1) { x, h, _, lengths in
+                try rnn(x, initialState: h, lengths: lengths)
+            }
+        }
+    }
 }

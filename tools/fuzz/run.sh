@@ -3,7 +3,12 @@
 #   tools/fuzz/run.sh SECONDS
 # Environment: PTFUZZ_BIN (default /tmp/ptfuzz/ptfuzz, built by build.sh),
 # PTFUZZ_CORPUS (default /tmp/ptfuzz-corpus), PTFUZZ_ARTIFACTS (default
-# /tmp/ptfuzz-artifacts), JOBS (default 2: -jobs=2 -workers=2; 1 = one process).
+# /tmp/ptfuzz-artifacts), JOBS (default 2).
+# JOBS > 1 runs libFuzzer's fork mode (-fork=JOBS) with -ignore_crashes,
+# -ignore_timeouts and -ignore_ooms: every distinct crash is saved and fuzzing
+# goes on for the whole time, instead of stopping at the first known bug.
+# MODE=jobs uses -jobs=JOBS -workers=JOBS instead (each job stops at its first
+# crash); JOBS=1 runs one plain process that stops at the first crash.
 # The corpus is seeded from every file under fixtures/ (outside the repo, so
 # the repository is never written). Crashes, timeouts and OOMs are saved to
 # the artifacts directory; the log goes to stdout/stderr.
@@ -28,8 +33,16 @@ OPTIONS=(
   -dict="$ROOT/tools/fuzz/checkpoint.dict"
   -artifact_prefix="$ARTIFACTS/"
 )
-if [ "$JOBS" -gt 1 ]; then OPTIONS+=(-jobs="$JOBS" -workers="$JOBS"); fi
+MODE="${MODE:-fork}"
+if [ "$JOBS" -gt 1 ]; then
+  if [ "$MODE" = jobs ]; then
+    OPTIONS+=(-jobs="$JOBS" -workers="$JOBS")
+  else
+    OPTIONS+=(-fork="$JOBS" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+  fi
+fi
 
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=0:handle_abort=1}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0:handle_abort=1}"
 cd "$ARTIFACTS"   # -jobs writes fuzz-N.log files into the working directory
+echo "ptfuzz: $(date -u +%Y-%m-%dT%H:%M:%SZ) $BIN ${OPTIONS[*]} $CORPUS" >&2
 exec "$BIN" "${OPTIONS[@]}" "$CORPUS"

@@ -8,6 +8,8 @@ struct ZipEntry: Sendable {
     let uncompressedSize: Int
     /// Offset of the entry's data (after its local header) in the file.
     let dataOffset: Int
+    /// Offset of the entry's local header in the file.
+    var localOffset: Int = 0
 }
 
 /// The central directory of a zip file, parsed straight from the memory map.
@@ -45,10 +47,8 @@ struct ZipArchive: Sendable {
             if bytes.le32(at) == Self.eocdSignature { eocd = at; break }
             at -= 1
         }
-        guard eocd >= 0 else { throw corrupt("no end-of-central-directory record") }
-        var entryCount = bytes.le16(eocd + 10)!
-        var directorySize = bytes.le32(eocd + 12)!
-        var directoryOffset = bytes.le32(eocd + 16)!
+        guard eocd >= 0, var entryCount = bytes.le16(eocd + 10), var directorySize = bytes.le32(eocd + 12),
+              var directoryOffset = bytes.le32(eocd + 16) else { throw corrupt("no end-of-central-directory record") }
 
         // ZIP64: a locator just before the EOCD points at the ZIP64 EOCD record.
         if entryCount == 0xFFFF || directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF,
@@ -77,29 +77,38 @@ struct ZipArchive: Sendable {
         var cursor = directoryOffset
         let directoryEnd = directoryOffset + directorySize
         for number in 0..<entryCount {
-            guard cursor + 46 <= directoryEnd, bytes.le32(cursor) == Self.centralSignature else {
+            // Every field read below lies inside [cursor, cursor + 46) ⊂ the directory ⊂ the file.
+            guard cursor + 46 <= directoryEnd, bytes.le32(cursor) == Self.centralSignature,
+                  let flags = bytes.le16(cursor + 8), let method = bytes.le16(cursor + 10),
+                  let crcField = bytes.le32(cursor + 16), let compressedField = bytes.le32(cursor + 20),
+                  let uncompressedField = bytes.le32(cursor + 24), let nameLength = bytes.le16(cursor + 28),
+                  let extraLength = bytes.le16(cursor + 30), let commentLength = bytes.le16(cursor + 32),
+                  let localField = bytes.le32(cursor + 42) else {
                 throw corrupt("central directory entry \(number) at offset \(cursor) is truncated or has a bad signature")
             }
-            let flags = bytes.le16(cursor + 8)!
-            let method = bytes.le16(cursor + 10)!
-            let crc = UInt32(bytes.le32(cursor + 16)!)
-            var compressed = UInt64(bytes.le32(cursor + 20)!)
-            var uncompressed = UInt64(bytes.le32(cursor + 24)!)
-            let nameLength = bytes.le16(cursor + 28)!
-            let extraLength = bytes.le16(cursor + 30)!
-            let commentLength = bytes.le16(cursor + 32)!
-            var localOffset = UInt64(bytes.le32(cursor + 42)!)
+            let crc = UInt32(truncatingIfNeeded: crcField)
+            var compressed = UInt64(compressedField)
+            var uncompressed = UInt64(uncompressedField)
+            var localOffset = UInt64(localField)
             let nameStart = cursor + 46
             let extraStart = nameStart + nameLength
             let next = extraStart + extraLength + commentLength
             guard next <= directoryEnd else { throw corrupt("central directory entry \(number) runs past the directory") }
-            let name = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[nameStart..<extraStart]), as: UTF8.self)
+            let rawName = UnsafeRawBufferPointer(rebasing: bytes[nameStart..<extraStart])
+            let name = String(decoding: rawName, as: UTF8.self)
+            // libzip (which inflates) looks entries up by C string: a NUL would
+            // make it find a different entry than the one parsed here.
+            guard !rawName.contains(0) else {
+                throw corrupt("entry name '\(name.split(separator: "\u{0}", omittingEmptySubsequences: false).joined(separator: "\\0"))' contains a NUL byte")
+            }
 
             // ZIP64 extended information: present fields replace the 0xFFFFFFFF ones, in order.
             var extra = extraStart
             while extra + 4 <= extraStart + extraLength {
-                let id = bytes.le16(extra)!, size = bytes.le16(extra + 2)!
-                guard extra + 4 + size <= extraStart + extraLength else { throw corrupt("entry '\(name)' has a truncated extra field") }
+                guard let id = bytes.le16(extra), let size = bytes.le16(extra + 2),
+                      extra + 4 + size <= extraStart + extraLength else {
+                    throw corrupt("entry '\(name)' has a truncated extra field")
+                }
                 if id == 0x0001 {
                     var field = extra + 4
                     func take() throws -> UInt64 {
@@ -121,10 +130,11 @@ struct ZipArchive: Sendable {
             }
             guard uncompressed <= UInt64(Int.max) else { throw corrupt("entry '\(name)' claims \(uncompressed) bytes") }
             let local = Int(localOffset)
-            guard local + 30 <= bytes.count, bytes.le32(local) == Self.localSignature else {
+            guard local <= bytes.count - 30, bytes.le32(local) == Self.localSignature,
+                  let localNameLength = bytes.le16(local + 26), let localExtraLength = bytes.le16(local + 28) else {
                 throw corrupt("entry '\(name)' has no local header at offset \(local)")
             }
-            let dataOffset = local + 30 + bytes.le16(local + 26)! + bytes.le16(local + 28)!
+            let dataOffset = local + 30 + localNameLength + localExtraLength
             guard dataOffset <= bytes.count, Int(compressed) <= bytes.count - dataOffset else {
                 throw corrupt("entry '\(name)' data (\(compressed) bytes at offset \(dataOffset)) runs past the end of the file")
             }
@@ -135,8 +145,16 @@ struct ZipArchive: Sendable {
             index[name] = entries.count
             entries.append(ZipEntry(name: name, method: method, flags: flags, crc32: crc,
                                     compressedSize: Int(compressed), uncompressedSize: Int(uncompressed),
-                                    dataOffset: dataOffset))
+                                    dataOffset: dataOffset, localOffset: local))
             cursor = next
+        }
+        // No two entries may share bytes: overlapping entries are how a few KB
+        // of deflated data is made to inflate once per entry (the "overlapping
+        // zip bomb"), and how one archive shows different readers different
+        // contents. torch never writes them.
+        let byPosition = entries.sorted { $0.localOffset < $1.localOffset }
+        for (a, b) in zip(byPosition, byPosition.dropFirst()) where a.dataOffset + a.compressedSize > b.localOffset {
+            throw corrupt("entries '\(a.name)' (bytes \(a.localOffset)..<\(a.dataOffset + a.compressedSize)) and '\(b.name)' (from byte \(b.localOffset)) overlap")
         }
         self.entries = entries
         self.index = index

@@ -12,12 +12,14 @@ extension PickleMachine {
             switch args[0] {
             case let .list(list): pairs = list.items
             case let .tuple(items): pairs = Array(items)
-            case let .dict(other): for (k, v) in zip(other.keys, other.values) { dict.set(k, v) }; return .dict(dict)
+            case let .dict(other):
+                for (k, v) in zip(other.keys, other.values) { dict.set(k, identity: try keyIdentity(k, offset: offset), v) }
+                return .dict(dict)
             default: throw corrupt(offset, "OrderedDict argument is a \(args[0].kindName)")
             }
             for pair in pairs {
                 guard case let .tuple(kv) = pair, kv.count == 2 else { throw corrupt(offset, "OrderedDict item is not a pair") }
-                dict.set(kv[0], kv[1])
+                dict.set(kv[0], identity: try keyIdentity(kv[0], offset: offset), kv[1])
             }
             return .dict(dict)
 
@@ -179,6 +181,10 @@ extension PickleMachine {
                 guard !o2, !o3 else { throw CheckpointError.outOfBounds(file: file, name: name, reason: "stride \(strides) overflows") }
                 furthest = sum
             }
+        }
+        // The view's bytes must be countable too (2^62 float32 elements through stride 0 fit in Int; their bytes do not).
+        guard !elements.multipliedReportingOverflow(by: dtype.itemSize).overflow else {
+            throw CheckpointError.invalidTensor(file: file, name: name, reason: "the byte count of shape \(shape) of \(dtype.rawValue) overflows")
         }
         if elements > 0, furthest >= capacity {
             throw CheckpointError.outOfBounds(file: file, name: name,

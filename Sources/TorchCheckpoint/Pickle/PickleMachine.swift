@@ -43,7 +43,11 @@ struct PickleMachine {
             }
             switch opcode {
             case 0x80: _ = try reader.take(1, at: offset)  // PROTO
-            case 0x95: _ = try reader.take(8, at: offset)  // FRAME: framing is only a read hint
+            case 0x95:  // FRAME: only a read hint, but one that must fit the stream, as Python checks
+                let length = try reader.uint(8, at: offset)
+                guard length <= bytes.count - reader.position else {
+                    throw corrupt(offset, "a frame of \(length) bytes runs past the end of the stream")
+                }
             case 0x2E:  // STOP
                 let value = try pop(offset)
                 guard stack.isEmpty, metastack.isEmpty else { throw corrupt(offset, "values left on the stack at STOP") }
@@ -67,7 +71,12 @@ struct PickleMachine {
             case 0x4B: push(.int(try reader.uint(1, at: offset)))  // BININT1
             case 0x4D: push(.int(try reader.uint(2, at: offset)))  // BININT2
             case 0x8A: push(Self.long(try reader.take(try reader.uint(1, at: offset), at: offset)))  // LONG1
-            case 0x8B: push(Self.long(try reader.take(try reader.uint(4, at: offset), at: offset)))  // LONG4
+            case 0x8B:  // LONG4: torch never writes integers this wide; huge ones only cost time
+                let digits = try reader.take(try reader.uint(4, at: offset), at: offset)
+                guard digits.count <= Self.maxIntegerBytes else {
+                    throw CheckpointError.limitExceeded(file: file, what: "an integer of \(digits.count) bytes", limit: Self.maxIntegerBytes)
+                }
+                push(Self.long(digits))
             case 0x49:  // INT (text; "00"/"01" are False/True)
                 let line = try reader.line(at: offset)
                 if line == "00" { push(.bool(false)) } else if line == "01" { push(.bool(true)) } else {
@@ -114,7 +123,7 @@ struct PickleMachine {
                 let items = try popMark(offset)
                 guard items.count % 2 == 0 else { throw corrupt(offset, "DICT with an odd number of items") }
                 let dict = PickleDict()
-                for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i], items[i + 1]) }
+                for i in stride(from: 0, to: items.count, by: 2) { try setItem(dict, items[i], items[i + 1], offset) }
                 push(.dict(dict))
             case 0x6C: push(.list(PickleList(try popMark(offset))))  // LIST
             case 0x74: push(.tuple(PickleSequence(try popMark(offset))))  // TUPLE
@@ -124,12 +133,12 @@ struct PickleMachine {
             case 0x91: push(.set(PickleSequence(try popMark(offset))))  // FROZENSET
             case 0x73:  // SETITEM
                 let value = try pop(offset), key = try pop(offset)
-                try dictOnTop(offset, "SETITEM").set(key, value)
+                try setItem(try dictOnTop(offset, "SETITEM"), key, value, offset)
             case 0x75:  // SETITEMS
                 let items = try popMark(offset)
                 guard items.count % 2 == 0 else { throw corrupt(offset, "SETITEMS with an odd number of items") }
                 let dict = try dictOnTop(offset, "SETITEMS")
-                for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i], items[i + 1]) }
+                for i in stride(from: 0, to: items.count, by: 2) { try setItem(dict, items[i], items[i + 1], offset) }
             case 0x61:  // APPEND
                 let value = try pop(offset)
                 try listOnTop(offset, "APPEND").items.append(value)
@@ -138,8 +147,8 @@ struct PickleMachine {
                 try listOnTop(offset, "APPENDS").items.append(contentsOf: items)
             case 0x90:  // ADDITEMS
                 let items = try popMark(offset)
-                guard case let .set(existing) = try pop(offset) else { throw corrupt(offset, "ADDITEMS on a value that is not a set") }
-                push(.set(PickleSequence(Array(existing) + items)))
+                guard case let .set(existing) = try top(offset) else { throw corrupt(offset, "ADDITEMS on a value that is not a set") }
+                existing.append(contentsOf: items)
 
             // Memo.
             case 0x68: try get(try reader.uint(1, at: offset), offset)  // BINGET
@@ -255,6 +264,54 @@ struct PickleMachine {
             throw CheckpointError.limitExceeded(file: file, what: "pickle memo entries", limit: limits.maxMemoEntries)
         }
         memo[index] = value
+    }
+
+    /// Widest LONG4 integer read, in bytes (8192 bits).
+    static let maxIntegerBytes = 1024
+    /// Deepest and largest dict key hashed (torch's keys are strings and small ints).
+    static let maxKeyDepth = 32
+    static let maxKeyElements = 1_000
+
+    private func setItem(_ dict: PickleDict, _ key: PickleValue, _ value: PickleValue, _ offset: Int) throws {
+        dict.set(key, identity: try keyIdentity(key, offset: offset), value)
+    }
+
+    /// What makes two dict keys the same key, as Python's hash and == would
+    /// decide for the key types a pickle can hold. Computed without recursion
+    /// and within a budget, so a huge or deeply nested tuple key is refused
+    /// rather than hashed for minutes; an unhashable key (list, dict, set) is
+    /// an error, as it is in Python.
+    func keyIdentity(_ key: PickleValue, offset: Int) throws -> String {
+        var text = ""
+        var pending: [(value: PickleValue?, depth: Int)] = [(key, 0)]  // nil closes a tuple
+        var elements = 0
+        while let (next, depth) = pending.popLast() {
+            guard let value = next else { text += ")"; continue }
+            elements += 1
+            guard elements <= Self.maxKeyElements else {
+                throw CheckpointError.limitExceeded(file: file, what: "dict key size (elements)", limit: Self.maxKeyElements)
+            }
+            guard depth <= Self.maxKeyDepth else {
+                throw CheckpointError.limitExceeded(file: file, what: "dict key nesting", limit: Self.maxKeyDepth)
+            }
+            switch value {
+            case let .string(s): text += "s\(s.utf8.count):" + s
+            case let .int(i): text += "i\(i);"
+            case let .bool(b): text += "i\(b ? 1 : 0);"
+            case let .float(f): text += f == f.rounded() && abs(f) < 1e18 ? "i\(Int(f));" : "f\(f);"
+            case let .bigInt(b): text += "n" + b.map { String($0, radix: 16) }.joined(separator: ",") + ";"
+            case .none: text += "N;"
+            case let .bytes(b): text += "b\(b.count):" + b.map { String($0, radix: 16) }.joined(separator: ",")
+            case let .complex(re, im): text += "c\(re),\(im);"
+            case let .tuple(items):
+                text += "("
+                pending.append((nil, depth))
+                for item in items.reversed() { pending.append((item, depth + 1)) }
+            default:
+                throw corrupt(offset, "a dict key of type \(value.kindName), which Python cannot hash")
+            }
+        }
+        return text
     }
 
     private func resolve(module: String, name: String, offset: Int) throws -> AllowedGlobal {

@@ -60,6 +60,8 @@ final class PickleSequence: PickleContainer, RandomAccessCollection, Expressible
     private var items: [PickleValue]
     init(_ items: [PickleValue]) { self.items = items }
     func takeAll() -> [PickleValue] { defer { items = [] }; return items }
+    /// ADDITEMS fills a set in place: a set memoized before it was filled is the same set.
+    func append(contentsOf more: [PickleValue]) { items += more }
     convenience init(arrayLiteral elements: PickleValue...) { self.init(elements) }
     deinit { PickleTeardown.drain(&items) }
 
@@ -120,8 +122,8 @@ final class PickleDict: PickleContainer {
     /// State given by BUILD, e.g. an OrderedDict's `_metadata`.
     var attributes: PickleDict?
 
-    func set(_ key: PickleValue, _ value: PickleValue) {
-        let identity = Self.identity(of: key) ?? "unhashable#\(keys.count)"
+    /// Sets `value` under `key`, whose identity (see `PickleMachine.keyIdentity`) decides equality.
+    func set(_ key: PickleValue, identity: String, _ value: PickleValue) {
         if let position = positions[identity] {
             values[position] = value
         } else {
@@ -132,7 +134,7 @@ final class PickleDict: PickleContainer {
     }
 
     subscript(key: String) -> PickleValue? {
-        positions["s:" + key].map { values[$0] }
+        positions["s\(key.utf8.count):" + key].map { values[$0] }
     }
 
     /// Empties the dict, handing back everything it held (for `PickleTeardown`).
@@ -150,30 +152,6 @@ final class PickleDict: PickleContainer {
 
     var count: Int { keys.count }
 
-    /// What makes two keys the same key (string and int keys are what torch writes).
-    /// Tuple keys nest; past this depth a key is treated as unhashable (unique),
-    /// so a hostile key cannot recurse without bound.
-    static let maxKeyDepth = 32
-
-    static func identity(of key: PickleValue, depth: Int = 0) -> String? {
-        guard depth < maxKeyDepth else { return nil }
-        switch key {
-        case let .string(s): return "s:" + s
-        case let .int(i): return "i:\(i)"
-        case let .bool(b): return "i:\(b ? 1 : 0)"
-        case let .float(f): return f == f.rounded() && abs(f) < 1e18 ? "i:\(Int(f))" : "f:\(f)"
-        case .none: return "n"
-        case let .bytes(b): return "b:" + b.map { String($0) }.joined(separator: ",")
-        case let .tuple(items):
-            var parts: [String] = []
-            for item in items {
-                guard let part = identity(of: item, depth: depth + 1) else { return nil }
-                parts.append(part)
-            }
-            return "t:(" + parts.joined(separator: ",") + ")"
-        default: return nil
-        }
-    }
 }
 
 /// A storage named by a persistent id: its record key, element type and size.

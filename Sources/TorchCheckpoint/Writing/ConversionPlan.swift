@@ -98,7 +98,14 @@ public struct ConversionPlan: Sendable {
         self.entries = entries
     }
 
-    public var totalBytes: Int { entries.reduce(0) { $0 + $1.byteCount } }
+    /// Bytes written in all (saturating: views can be logically huge, and the
+    /// writers refuse what cannot be materialised).
+    public var totalBytes: Int {
+        entries.reduce(0) { total, entry in
+            let (sum, overflow) = total.addingReportingOverflow(entry.byteCount)
+            return overflow ? Int.max : sum
+        }
+    }
 
     /// What the writers consume: each tensor's bytes are produced when the writer reaches it.
     public var exports: [ExportTensor] {

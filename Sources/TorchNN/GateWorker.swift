@@ -1,0 +1,108 @@
+import Foundation
+import Synchronization
+
+/// Work that two threads share: `run(part: 0)` on the caller, `run(part: 1)` on the worker.
+protocol SplitJob: AnyObject {
+    func run(part: Int)
+}
+
+/// Something that runs both parts of a ``SplitJob`` (the driver sees the worker only
+/// through this, so that no availability annotation leaks into it).
+protocol SplitRunner: AnyObject {
+    func run(_ job: any SplitJob)
+    func release()
+}
+
+/// One persistent helper thread that takes half of each step's fused gate pass.
+///
+/// Each step of a recurrent layer is one GEMM (which OpenBLAS already spreads over
+/// its own threads) followed by the elementwise gate pass, which is tens of
+/// microseconds of work. `DispatchQueue.concurrentPerform` did not speed that pass
+/// up at all on the 2-core benchmark machine: its worker woke too late, so the
+/// caller ran both halves itself. This worker instead waits by spinning with
+/// `sched_yield()` (as OpenBLAS's own threads do), so it starts within about a
+/// microsecond and yields its core to OpenBLAS during the GEMMs; after
+/// `spinDuration` without work it sleeps on a condition variable.
+///
+/// One caller at a time: a layer claims the worker for its time loop with
+/// ``acquire()``; a second layer running concurrently on another thread finds it
+/// taken and runs its gate passes on its own thread. Nothing is allocated per step.
+@available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *)
+final class GateWorker: SplitRunner, @unchecked Sendable {
+    /// The worker, or nil on a single-processor machine.
+    static let shared: GateWorker? = ProcessInfo.processInfo.activeProcessorCount >= 2 ? GateWorker() : nil
+
+    /// How long the worker keeps spinning after its last job before it sleeps.
+    static let spinDuration: Duration = .milliseconds(2)
+
+    private let owned = Atomic<Bool>(false)
+    private let posted = Atomic<Int>(0)
+    private let finished = Atomic<Int>(0)
+    private let sleeping = Atomic<Bool>(false)
+    private let condition = NSCondition()
+    /// Written by the owner before `posted` is incremented, read by the worker after it
+    /// sees the increment (release/acquire through `posted`).
+    nonisolated(unsafe) private var job: (any SplitJob)?
+
+    private init() {
+        let thread = Thread { [self] in loop() }
+        thread.name = "TorchNN gate worker"
+        thread.start()
+    }
+
+    /// Claims the worker; false when another caller holds it.
+    func acquire() -> Bool {
+        owned.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+    }
+
+    /// Gives the worker back (after the last ``run(_:)``).
+    func release() {
+        job = nil
+        owned.store(false, ordering: .releasing)
+    }
+
+    /// Runs `job.run(part: 1)` on the worker while the caller runs `job.run(part: 0)`,
+    /// and returns when both are done. Only the holder of ``acquire()`` may call this.
+    func run(_ job: any SplitJob) {
+        self.job = job
+        let ticket = posted.add(1, ordering: .sequentiallyConsistent).newValue
+        if sleeping.load(ordering: .sequentiallyConsistent) {
+            condition.lock()
+            condition.signal()
+            condition.unlock()
+        }
+        job.run(part: 0)
+        var spins = 0
+        while finished.load(ordering: .acquiring) != ticket {
+            spins &+= 1
+            if spins & 31 == 0 { sched_yield() }
+        }
+    }
+
+    private func loop() {
+        var seen = 0
+        let clock = ContinuousClock()
+        while true {
+            var idleSince = clock.now
+            var spins = 0
+            while posted.load(ordering: .acquiring) == seen {
+                sched_yield()
+                spins &+= 1
+                guard spins & 63 == 0, clock.now - idleSince > Self.spinDuration else { continue }
+                // Sleep. `sleeping` is set before `posted` is read again and the owner reads
+                // `sleeping` after incrementing `posted` (both sequentially consistent), so
+                // either this re-check sees the new job or the owner sees `sleeping` and
+                // signals under the lock, which `wait()` holds until it is really waiting.
+                condition.lock()
+                sleeping.store(true, ordering: .sequentiallyConsistent)
+                while posted.load(ordering: .sequentiallyConsistent) == seen { condition.wait() }
+                sleeping.store(false, ordering: .sequentiallyConsistent)
+                condition.unlock()
+                idleSince = clock.now
+            }
+            seen += 1
+            job?.run(part: 1)
+            finished.store(seen, ordering: .releasing)
+        }
+    }
+}
