@@ -16,6 +16,17 @@ enum LegacyFormat {
 
 extension Checkpoint {
     static func parseLegacy(_ file: MappedFile, limits: ReadLimits, options: ReadOptions) throws -> ParsedCheckpoint {
+        let arena = PickleArena()
+        do {
+            return try parseLegacy(file, limits: limits, options: options, arena: arena)
+        } catch {
+            arena.release()
+            throw error
+        }
+    }
+
+    private static func parseLegacy(_ file: MappedFile, limits: ReadLimits, options: ReadOptions,
+                                    arena: PickleArena) throws -> ParsedCheckpoint {
         let path = file.path
         let bytes = file.bytes
         func corrupt(_ reason: String) -> CheckpointError { .corruptLegacy(file: path, reason: reason) }
@@ -32,7 +43,7 @@ extension Checkpoint {
             return UnsafeRawBufferPointer(rebasing: bytes[0..<max(end, 0)])
         }
 
-        var header = PickleMachine(file: path, limits: limits, persistentLoad: noPersistentIds)
+        var header = PickleMachine(file: path, limits: limits, arena: arena, persistentLoad: noPersistentIds)
         let (magic, afterMagic) = try header.run(window(from: 0), from: 0)
         guard case let .bigInt(magicBytes) = magic, magicBytes == LegacyFormat.magic else { throw corrupt("bad magic number") }
         let (version, afterVersion) = try header.run(window(from: afterMagic), from: afterMagic)
@@ -48,7 +59,7 @@ extension Checkpoint {
         // Persistent ids: ('storage', storage_type, root_key, location, numel, view_metadata).
         var roots: [String: (dtype: DType, count: Int)] = [:]
         var views: [String: StorageRecord] = [:]
-        var machine = PickleMachine(file: path, limits: limits) { id, offset in
+        var machine = PickleMachine(file: path, limits: limits, arena: arena) { id, offset in
             guard case let .tuple(parts) = id, parts.count == 6, case .string("storage") = parts[0],
                   case let .global(.storageClass(storageDType)) = parts[1], let dtype = storageDType,
                   case let .string(rootKey) = parts[2], case let .int(count) = parts[4], count >= 0 else {
@@ -87,7 +98,7 @@ extension Checkpoint {
         }
         machine.options = options
         let (root, afterObject) = try machine.run(window(from: afterSysInfo), from: afterSysInfo)
-        var keyMachine = PickleMachine(file: path, limits: limits, persistentLoad: noPersistentIds)
+        var keyMachine = PickleMachine(file: path, limits: limits, arena: arena, persistentLoad: noPersistentIds)
         let (keyList, afterKeys) = try keyMachine.run(window(from: afterObject), from: afterObject)
         guard case let .list(keys) = keyList else { throw corrupt("the storage key list is a \(keyList.kindName)") }
 
@@ -114,6 +125,7 @@ extension Checkpoint {
         for key in roots.keys where ranges[key] == nil {
             throw CheckpointError.missingStorage(file: path, key: key)
         }
-        return ParsedCheckpoint(format: .legacy, isBigEndian: isBigEndian, root: root, storages: .legacy(ranges: ranges))
+        return ParsedCheckpoint(format: .legacy, isBigEndian: isBigEndian, root: root, storages: .legacy(ranges: ranges),
+                                arena: arena)
     }
 }

@@ -39,7 +39,8 @@ extension Checkpoint {
         // Persistent ids: ('storage', storage_type, key, location, numel).
         var storages: [String: StorageRecord] = [:]
         var entries: [String: ZipEntry] = [:]
-        var machine = PickleMachine(file: path, limits: limits) { id, offset in
+        let arena = PickleArena()
+        var machine = PickleMachine(file: path, limits: limits, arena: arena) { id, offset in
             guard case let .tuple(parts) = id, parts.count == 5, case .string("storage") = parts[0],
                   case let .global(.storageClass(dtype)) = parts[1], case let .string(key) = parts[2],
                   case let .int(count) = parts[4], count >= 0 else {
@@ -69,10 +70,18 @@ extension Checkpoint {
             return .storage(record)
         }
         machine.options = options
-        let (root, end) = try pickle.withUnsafeBytes { try machine.run($0) }
+        let root: PickleValue, end: Int
+        do {
+            (root, end) = try pickle.withUnsafeBytes { try machine.run($0) }
+        } catch {
+            arena.release()
+            throw error
+        }
         guard end == pickle.count else {
+            arena.release()
             throw CheckpointError.corruptPickle(file: path, offset: end, reason: "\(pickle.count - end) bytes follow STOP in data.pkl")
         }
-        return ParsedCheckpoint(format: .zip, isBigEndian: isBigEndian, root: root, storages: .zip(entries: entries))
+        return ParsedCheckpoint(format: .zip, isBigEndian: isBigEndian, root: root, storages: .zip(entries: entries),
+                                arena: arena)
     }
 }

@@ -53,6 +53,7 @@ public final class Checkpoint: TensorStore, @unchecked Sendable {
         } else {
             throw CheckpointError.unknownFormat(file: path)
         }
+        defer { parsed.arena.release() }
         format = parsed.format
         isBigEndian = parsed.isBigEndian
         storageSource = parsed.storages
@@ -94,6 +95,8 @@ struct ParsedCheckpoint {
     let isBigEndian: Bool
     let root: PickleValue
     let storages: StorageSource
+    /// The pickle's containers: released (cycles broken) once the tree has been named.
+    let arena: PickleArena
 }
 
 /// Where each root storage's bytes are.

@@ -4,9 +4,9 @@ extension PickleMachine {
     func apply(_ global: AllowedGlobal, _ args: [PickleValue], offset: Int) throws -> PickleValue {
         switch global {
         case .orderedDict:
-            if args.isEmpty { return .dict(PickleDict()) }
+            if args.isEmpty { return .dict(track(PickleDict())) }
             // OrderedDict(iterable of pairs), as older pickles write it.
-            let dict = PickleDict()
+            let dict = track(PickleDict())
             guard args.count == 1 else { throw corrupt(offset, "OrderedDict takes at most one argument") }
             let pairs: [PickleValue]
             switch args[0] {
@@ -69,8 +69,8 @@ extension PickleMachine {
             }
             return .bytes(out)
         case .builtinSet, .builtinFrozenset:
-            guard let source = args.first else { return .set([]) }
-            return .set(PickleSequence(try elements(of: source, offset)))
+            guard let source = args.first else { return .set(track(PickleSequence([]))) }
+            return .set(track(PickleSequence(try elements(of: source, offset))))
         case .builtinBytearray:
             guard let source = args.first else { return .bytes([]) }
             guard case let .bytes(b) = source else { throw corrupt(offset, "bytearray expects bytes") }
@@ -95,7 +95,7 @@ extension PickleMachine {
             guard let first = args.first else { throw corrupt(offset, "\(global) without arguments") }
             return first
         case let .placeholder(module, name):
-            return .object(PlaceholderObject(module: module, name: name, arguments: args))
+            return .object(track(PlaceholderObject(module: module, name: name, arguments: args)))
         case .tensorClass, .storageClass, .dtype, .layout, .memoryFormat:
             throw corrupt(offset, "REDUCE on \(global), which is not callable here")
         }
@@ -104,9 +104,9 @@ extension PickleMachine {
     /// NEWOBJ: `cls.__new__(cls, *args)` for the few allowed classes.
     func construct(_ global: AllowedGlobal, _ args: [PickleValue], offset: Int) throws -> PickleValue {
         switch global {
-        case .orderedDict: return .dict(PickleDict())
+        case .orderedDict: return .dict(track(PickleDict()))
         case .builtinSet, .builtinFrozenset, .builtinBytearray, .builtinComplex: return try apply(global, args, offset: offset)
-        case let .placeholder(module, name): return .object(PlaceholderObject(module: module, name: name, arguments: args))
+        case let .placeholder(module, name): return .object(track(PlaceholderObject(module: module, name: name, arguments: args)))
         default: throw corrupt(offset, "cannot construct \(global) with NEWOBJ")
         }
     }

@@ -12,11 +12,16 @@ struct PickleMachine {
     /// Resolves a persistent id (BINPERSID/PERSID) to a storage.
     let persistentLoad: (PickleValue, Int) throws -> PickleValue
 
+    /// Every mutable container built, so cycles (a list appended to itself
+    /// through the memo) are broken when the parse's values are let go.
+    let arena: PickleArena
     private var stack: [PickleValue] = []
     private var metastack: [[PickleValue]] = []
     private var memo: [Int: PickleValue] = [:]
 
-    init(file: String, limits: ReadLimits, persistentLoad: @escaping (PickleValue, Int) throws -> PickleValue) {
+    init(file: String, limits: ReadLimits, arena: PickleArena = PickleArena(),
+         persistentLoad: @escaping (PickleValue, Int) throws -> PickleValue) {
+        self.arena = arena
         self.file = file
         self.limits = limits
         self.persistentLoad = persistentLoad
@@ -115,22 +120,22 @@ struct PickleMachine {
             case 0x96: push(.bytes(Array(try reader.take(try reader.uint(8, at: offset), at: offset))))  // BYTEARRAY8
 
             // Containers.
-            case 0x7D: push(.dict(PickleDict()))  // EMPTY_DICT
-            case 0x5D: push(.list(PickleList()))  // EMPTY_LIST
+            case 0x7D: push(.dict(track(PickleDict())))  // EMPTY_DICT
+            case 0x5D: push(.list(track(PickleList())))  // EMPTY_LIST
             case 0x29: push(.tuple([]))  // EMPTY_TUPLE
-            case 0x8F: push(.set([]))  // EMPTY_SET
+            case 0x8F: push(.set(track(PickleSequence([]))))  // EMPTY_SET
             case 0x64:  // DICT
                 let items = try popMark(offset)
                 guard items.count % 2 == 0 else { throw corrupt(offset, "DICT with an odd number of items") }
-                let dict = PickleDict()
+                let dict = track(PickleDict())
                 for i in stride(from: 0, to: items.count, by: 2) { try setItem(dict, items[i], items[i + 1], offset) }
                 push(.dict(dict))
-            case 0x6C: push(.list(PickleList(try popMark(offset))))  // LIST
+            case 0x6C: push(.list(track(PickleList(try popMark(offset)))))  // LIST
             case 0x74: push(.tuple(PickleSequence(try popMark(offset))))  // TUPLE
             case 0x85: let a = try pop(offset); push(.tuple([a]))  // TUPLE1
             case 0x86: let b = try pop(offset), a = try pop(offset); push(.tuple([a, b]))  // TUPLE2
             case 0x87: let c = try pop(offset), b = try pop(offset), a = try pop(offset); push(.tuple([a, b, c]))  // TUPLE3
-            case 0x91: push(.set(PickleSequence(try popMark(offset))))  // FROZENSET
+            case 0x91: push(.set(track(PickleSequence(try popMark(offset)))))  // FROZENSET
             case 0x73:  // SETITEM
                 let value = try pop(offset), key = try pop(offset)
                 try setItem(try dictOnTop(offset, "SETITEM"), key, value, offset)
@@ -222,6 +227,11 @@ struct PickleMachine {
     }
 
     // MARK: Stack
+
+    func track<Container: PickleContainer>(_ container: Container) -> Container {
+        arena.containers.append(container)
+        return container
+    }
 
     private mutating func push(_ value: PickleValue) { stack.append(value) }
 

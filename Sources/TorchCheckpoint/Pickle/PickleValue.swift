@@ -95,6 +95,20 @@ enum PickleTeardown {
     }
 }
 
+/// Holds every mutable container a pickle built. Python's collector frees
+/// reference cycles (a list appended to itself through the memo); here the
+/// parser calls `release()` once the values have been read — or the parse
+/// failed — which empties every container and so breaks any cycle.
+final class PickleArena {
+    var containers: [any PickleContainer] = []
+
+    func release() {
+        let all = containers
+        containers = []
+        for container in all { var contents = container.takeAll(); PickleTeardown.drain(&contents) }
+    }
+}
+
 /// A reference-type container whose contents `PickleTeardown` can take.
 protocol PickleContainer: AnyObject {
     /// Empties the container, handing back everything it held.
