@@ -21,13 +21,6 @@ struct ConvertMemoryTests {
         try TorchZipWriter.write(tensors, to: path)
     }
 
-    /// The largest resident set of any child this process has waited for, in bytes.
-    static func childrenPeakRSS() -> Int {
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
-        return Int(usage.ru_maxrss) * 1024
-    }
-
     @Test("a 384 MB checkpoint converts to safetensors and back to .pt with a small, bounded resident set")
     func streaming() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ptconvert-memory-\(UUID().uuidString)")
@@ -41,10 +34,10 @@ struct ConvertMemoryTests {
         // .pt → safetensors, then that safetensors → .pt: both readers and both writers stream.
         for (from, output) in [(input, "large.safetensors"), (directory.appendingPathComponent("large.safetensors").path, "copy.pt")] {
             let path = directory.appendingPathComponent(output).path
-            let run = try E2E.ptconvert(["convert", from, path, "--quiet"])
-            #expect(run.status == 0, "\(run.stderr)")
-            // The high-water mark covers every child so far, so this bounds this conversion too.
-            let peak = Self.childrenPeakRSS()
+            // Measured for this child alone (wait4), not the high-water mark of every child so far.
+            let run = try MemoryBudgetTests.measure(["convert", from, path, "--quiet"])
+            #expect(run.exitCode == 0, "\(run.stderr)")
+            let peak = run.maxRSSKB * 1024
             #expect(peak < 128 << 20, "peak resident set \(peak >> 20) MB while converting \(inputSize >> 20) MB")
             let source = try Checkpoint(path: input), written = try TensorFile.open(path)
             #expect(written.tensors.map(\.name) == source.tensors.map(\.name))
