@@ -28,7 +28,9 @@ protocol RecurrentCellKernel: Sendable {
     /// GRU's `b_hn` is multiplied by the reset gate, so it must stay with `W_hn h`.
     static func foldsHiddenBias(gate: Int) -> Bool
 
-    /// One fused pass for one batch row.
+    /// One fused pass for one batch row: SIMD over the H units (``VectorMath``), each
+    /// chunk of units loading all G gates' pre-activations, applying the gate
+    /// nonlinearities and updating the state in registers, with no scalar `expf`/`tanhf`.
     /// - Parameters:
     ///   - hiddenSize: H.
     ///   - input: the G·H input projection of this row and step (folded biases included).

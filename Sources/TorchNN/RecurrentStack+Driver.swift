@@ -1,14 +1,13 @@
-import Dispatch
-import Foundation
 import TorchCheckpoint
 /// The one time loop every recurrent module runs through.
 ///
 /// Per layer and direction: ONE GEMM projects all T·B input rows onto the G·H
 /// gate columns with the foldable biases pre-added; then per step ONE GEMM (a
 /// GEMV when B = 1) computes the recurrent projection, the kernel fuses the
-/// gate nonlinearities and state update row by row, and an LSTM with
-/// projections does one more small GEMM. Every buffer is allocated before the
-/// loop; nothing inside it allocates or copies an array.
+/// gate nonlinearities and state update row by row (SIMD over the H units, see
+/// ``VectorMath``; for a large enough batch the ``GateWorker`` thread takes half
+/// of the rows), and an LSTM with projections does one more small GEMM. Every
+/// buffer is allocated before the loop; nothing inside it allocates or copies an array.
 extension RecurrentStack {
     /// Runs every layer and direction over a time-major sequence.
     /// - Parameters:
@@ -76,14 +75,12 @@ extension RecurrentStack {
         return current
     }
 
-    /// B·G·H from which the fused gate pass of each step runs on two threads.
-    static var parallelGateThreshold: Int {
-        ProcessInfo.processInfo.environment["TNN_PAR"].flatMap(Int.init) ?? 8192
-    }
-
-    static var singleThreadedStepLimit: Int {
-        ProcessInfo.processInfo.environment["TNN_ST"].flatMap(Int.init) ?? 0
-    }
+    /// B·G·H from which the fused gate pass of each step is shared with the gate
+    /// worker (``GateWorker``). Measured on the 2-core benchmark machine: from
+    /// about 24 K upwards the worker saves 4–9% of a whole forward pass (LSTM
+    /// B = 32, H = 256: 41.8 → 38.1 ms); around 8–16 K gains and losses are within
+    /// noise; at 4 K and below the hand-off costs more than it saves.
+    static var parallelGateThreshold: Int { 16_384 }
 
     /// Pointers into the preallocated workspace.
     struct Workspace {
@@ -119,13 +116,11 @@ extension RecurrentStack {
         } else {
             inputBeta = 0
         }
-        var t0 = Prof.now()
         w.inputWeight.withUnsafeBufferPointer { wih in
             BLAS.gemmTransposedB(m: rows, n: GH, k: inputWidth, a: input, lda: inputWidth,
                                  b: wih.baseAddress!, ldb: inputWidth, beta: inputBeta, c: projection, ldc: GH)
         }
 
-        Prof.add(0, &t0)
         // The fused gate pass of each step, shared with the gate worker when there is
         // enough of it (the worker is claimed for the whole loop, released after it).
         let pass = GatePass(
@@ -137,8 +132,6 @@ extension RecurrentStack {
         defer { worker?.release() }
         // Past the longest sequence no row is active: stop there.
         let stepCount = lengths?.max() ?? T
-        let singleThreadedSteps = B * GH * Hout <= Self.singleThreadedStepLimit
-        BLAS.withSingleThread(singleThreadedSteps) {
         w.hiddenWeight.withUnsafeBufferPointer { whhBuffer in
             withOptionalBuffer(w.recurrentBias) { recurrentBias in
                 withOptionalBuffer(w.projectionWeight) { whr in
@@ -150,7 +143,6 @@ extension RecurrentStack {
                         }
                         BLAS.multiplyRows(m: B, n: GH, k: Hout, x: h, weight: whh,
                                           beta: recurrentBias == nil ? 0 : 1, into: recurrent)
-                        Prof.add(1, &t0)
 
                         // Fused gates, committing only rows still inside their sequence:
                         // a finished row keeps its state, which is then its h_n / c_n.
@@ -160,11 +152,9 @@ extension RecurrentStack {
                         } else {
                             pass.run(rows: 0..<B)
                         }
-                        Prof.add(2, &t0)
-                        let active = lengths.map { $0.count { s < $0 } } ?? B
-
                         // proj_size: h' = W_hr (o ⊙ tanh(c')).
                         if let whr, let pre = scratch.preProjection, let projected = scratch.projected {
+                            let active = lengths.map { $0.count { s < $0 } } ?? B
                             if active == B {
                                 BLAS.multiplyRows(m: B, n: Hout, k: H, x: pre, weight: whr, beta: 0, into: h)
                             } else {
@@ -182,11 +172,9 @@ extension RecurrentStack {
                             let t = reverse ? length - 1 - s : s
                             (output + (t * B + b) * featureCount + outputOffset).update(from: h + b * Hout, count: Hout)
                         }
-                        Prof.add(3, &t0)
                     }
                 }
             }
-        }
         }
     }
 }
@@ -265,21 +253,3 @@ func withOptionalBuffer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) th
     guard let array else { return try body(nil) }
     return try array.withUnsafeBufferPointer { try body($0.baseAddress) }
 }
-
-import Glibc
-enum Prof {
-    nonisolated(unsafe) static var totals = [Double](repeating: 0, count: 4)
-    static let on = getenv("TNN_PROF") != nil
-    @inline(__always) static func now() -> Double {
-        guard on else { return 0 }
-        var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-    @inline(__always) static func add(_ k: Int, _ t: inout Double) {
-        guard on else { return }
-        let n = now(); totals[k] += n - t; t = n
-    }
-    public static func report() -> String { totals.map { String(format: "%.2f", $0 * 1e3) }.joined(separator: " ") }
-    public static func reset() { totals = [0, 0, 0, 0] }
-}
-public func profReport() -> String { Prof.report() }
-public func profReset() { Prof.reset() }

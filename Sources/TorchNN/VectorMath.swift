@@ -11,8 +11,8 @@ import Foundation
 /// - `e^x` for `x ≤ 0`: `x = n·ln2 + r`, `|r| ≤ ln2/2`, with `n` rounded by the
 ///   1.5·2²³ "magic number" trick (no SSE4.1 `roundps` needed) and `ln2` split in two
 ///   (Cody–Waite) so `r` is exact; `e^r = 1 + r + r²·P(r)`, P of degree 5;
-///   `2ⁿ` is built from exponent bits in two halves so results down to the
-///   subnormal range round correctly.
+///   `2ⁿ` is built from exponent bits (for sigmoid in two halves, so that results
+///   down to the subnormal range round correctly).
 /// - `σ(x) = 1/(1+E)` for `x ≥ 0` and `E/(1+E)` for `x < 0`, with `E = e^{−|x|}`:
 ///   no overflow, and relative accuracy also where σ is tiny.
 /// - `tanh|x| = (1−E)/(1+E)` with `E = e^{−2|x|}` for `|x| ≥ 0.625`, and the odd

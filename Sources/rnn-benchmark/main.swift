@@ -3,7 +3,7 @@
 //   swift build -c release --scratch-path .build-bench --product rnn-benchmark
 //   .build-bench/release/rnn-benchmark [--iterations N] [--json] [--module LSTM|GRU|RNN] [--config INDEX]
 //
-// --module and --config (an index into `configs`) run a subset, e.g. for a profiler.
+// --module and --config (an index into `configs`) run a subset, e.g. under a profiler.
 //
 // tools/bench_torch.py runs the same configurations in PyTorch and prints the
 // same JSON lines, so the two outputs can be compared line by line.
@@ -108,9 +108,7 @@ for (index, config) in configs.enumerated() where onlyConfig == nil || onlyConfi
                                 nonlinearity: .tanh, bidirectional: config.bidirectional, seed: 1)
             forward = { try layer(input).output.scalars[0] }
         }
-        profReset()
         let (median, minimum) = try measure(iterations: iterations, forward)
-        if ProcessInfo.processInfo.environment["TNN_PROF"] != nil { print("  prof ms total (inproj, stepgemm, gates, rest):", profReport(), "per iter /", iterations + warmup) }
         if json {
             print("{\"module\": \"\(module)\", \"T\": \(config.T), \"B\": \(config.B), \"I\": \(config.I), "
                 + "\"H\": \(config.H), \"layers\": \(config.layers), \"bidirectional\": \(config.bidirectional), "
