@@ -31,25 +31,6 @@ struct CheckpointFixtureTests {
         }
     }
 
-    private func expectValues(_ checkpoint: Checkpoint, _ tensor: StoredTensor, _ want: Expectation.Tensor) throws {
-        switch tensor.dtype {
-        case .complex64, .complex128:
-            let got = try checkpoint.complexParts(tensor.name)
-            #expect(got == want.values.doubles, "\(tensor.name)")
-        case let dtype where dtype.isFloatingPoint:
-            let got = try checkpoint.doubles(tensor.name)
-            #expect(got == want.values.doubles, "\(tensor.name)")
-            // The Float32 view agrees with the exact values rounded to Float.
-            let floats = try checkpoint.floatTensor(tensor.name)
-            #expect(floats.shape == want.shape)
-            #expect(floats.scalars == want.values.doubles.map { Float($0) }, "\(tensor.name)")
-        default:
-            let got = try checkpoint.integerTensor(tensor.name)
-            #expect(got.shape == want.shape)
-            #expect(got.values == want.values.integers, "\(tensor.name)")
-        }
-    }
-
     private func matches(_ value: CheckpointValue, _ want: Expectation.Leaf) -> Bool {
         switch (value, want) {
         case (.none, .null): return true

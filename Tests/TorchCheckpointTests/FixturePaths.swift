@@ -1,4 +1,6 @@
 import Foundation
+import Testing
+import TorchCheckpoint
 
 /// Locations of the committed fixtures, found from this file's path.
 enum FixturePaths {
@@ -60,5 +62,24 @@ struct Expectation: Decodable {
     static func load(_ sidecar: String) throws -> Expectation {
         let data = try Data(contentsOf: FixturePaths.checkpoints.appendingPathComponent(sidecar))
         return try JSONDecoder().decode(Expectation.self, from: data)
+    }
+}
+
+/// Every element of a stored tensor equals what Python recorded in the sidecar
+/// (exact doubles, exact Int64, complex as interleaved parts), and the Float32
+/// view equals those values rounded to Float.
+func expectValues(_ store: any TensorStore, _ tensor: StoredTensor, _ want: Expectation.Tensor) throws {
+    switch tensor.dtype {
+    case .complex64, .complex128:
+        #expect(try store.complexParts(tensor.name) == want.values.doubles, "\(tensor.name)")
+    case let dtype where dtype.isFloatingPoint:
+        #expect(try store.doubles(tensor.name) == want.values.doubles, "\(tensor.name)")
+        let floats = try store.floatTensor(tensor.name)
+        #expect(floats.shape == want.shape)
+        #expect(floats.scalars == want.values.doubles.map { Float($0) }, "\(tensor.name)")
+    default:
+        let got = try store.integerTensor(tensor.name)
+        #expect(got.shape == want.shape)
+        #expect(got.values == want.values.integers, "\(tensor.name)")
     }
 }

@@ -105,22 +105,6 @@ struct SafetensorsFixtureTests {
         #expect(file.dataSectionOffset % 8 == 0 || expected.file.hasPrefix("handmade_"))
     }
 
-    private func expectValues(_ file: SafetensorsFile, _ tensor: StoredTensor, _ want: Expectation.Tensor) throws {
-        switch tensor.dtype {
-        case .complex64, .complex128:
-            #expect(try file.complexParts(tensor.name) == want.values.doubles, "\(tensor.name)")
-        case let dtype where dtype.isFloatingPoint:
-            #expect(try file.doubles(tensor.name) == want.values.doubles, "\(tensor.name)")
-            let floats = try file.floatTensor(tensor.name)
-            #expect(floats.shape == want.shape)
-            #expect(floats.scalars == want.values.doubles.map { Float($0) }, "\(tensor.name)")
-        default:
-            let got = try file.integerTensor(tensor.name)
-            #expect(got.shape == want.shape)
-            #expect(got.values == want.values.integers, "\(tensor.name)")
-        }
-    }
-
     @Test("every dtype the format shares with torch is covered by a Python-written file")
     func dtypeCoverage() throws {
         let file = try SafetensorsFile(path: SafetensorsFixtures.folder.appendingPathComponent("dtypes.safetensors").path)

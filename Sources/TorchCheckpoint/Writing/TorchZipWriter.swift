@@ -173,8 +173,10 @@ private let sourceCallback: zip_source_callback = { userdata, data, length, comm
     case ZIP_SOURCE_READ:
         guard let data else { return -1 }
         let n = min(Int(length), box.buffer.count - box.position)
-        box.buffer.withUnsafeBytes { raw in
-            data.copyMemory(from: raw.baseAddress! + box.position, byteCount: n)
+        if n > 0 {
+            box.buffer.withUnsafeBytes { raw in
+                if let base = raw.baseAddress { data.copyMemory(from: base + box.position, byteCount: n) }
+            }
         }
         box.position += n
         if case .tensor = box.source, n > 0 {
