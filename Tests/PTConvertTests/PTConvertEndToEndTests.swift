@@ -100,6 +100,15 @@ struct PTConvertEndToEndTests {
         #expect(run.stderr.contains(file))
     }
 
+    @Test("the fixture lists that parameterized tests iterate are not empty")
+    func fixtureListsArePresent() {
+        // An empty list would make each parameterized test pass with no case run.
+        #expect(Self.sidecars.count >= 20)
+        #expect(ConvertEndToEndTests.checkpoints.count == Self.sidecars.count)
+        #expect(Self.goldenFixtures.count >= 40)
+        #expect(MemoryBudgetTests.bombs.count >= 30)
+    }
+
     @Test("verify passes every golden fixture made by torch")
     func verifyAll() throws {
         #expect(Self.goldenFixtures.count >= 40)
