@@ -21,14 +21,19 @@ let systemLibraries: [Target] = [
 ]
 
 // MARK: - Libraries
+//
+// Data flows one way: TorchTensor (tensors, shapes, the TensorSource protocol;
+// no C dependency) ← TorchCheckpoint (readers and writers, libzip) and
+// ← TorchNN (layers and modules, OpenBLAS).
 let libraries: [Target] = [
+    .target(name: "TorchTensor"),
     .target(
         name: "TorchCheckpoint",
-        dependencies: ["CZip"]
+        dependencies: ["TorchTensor", "CZip"]
     ),
     .target(
         name: "TorchNN",
-        dependencies: ["TorchCheckpoint", "COpenBLAS"]
+        dependencies: ["TorchTensor", "TorchCheckpoint", "COpenBLAS"]
     ),
 ]
 
@@ -47,6 +52,7 @@ let tools: [Target] = [
 
 // MARK: - Tests
 let tests: [Target] = [
+    .testTarget(name: "TorchTensorTests", dependencies: ["TorchTensor", "TorchCheckpoint"]),
     .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint"]),
     .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "TorchCheckpoint"]),
     .testTarget(name: "PTConvertTests", dependencies: ["ptconvert", "peak-memory", "TorchCheckpoint"]),
@@ -58,6 +64,7 @@ let package = Package(
     name: "TorchRecurrent",
     platforms: [.macOS(.v13)],
     products: [
+        .library(name: "TorchTensor", targets: ["TorchTensor"]),
         .library(name: "TorchCheckpoint", targets: ["TorchCheckpoint"]),
         .library(name: "TorchNN", targets: ["TorchNN"]),
         .executable(name: "ptconvert", targets: ["ptconvert"]),

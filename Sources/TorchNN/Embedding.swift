@@ -19,7 +19,7 @@ public struct Embedding: Sendable {
                 "Embedding needs positive sizes, got numEmbeddings \(numEmbeddings), embeddingDim \(embeddingDim)")
         }
         var generator = SeededGenerator.make(seed)
-        weight = FloatTensor(shape: [numEmbeddings, embeddingDim],
+        weight = FloatTensor(uncheckedShape: [numEmbeddings, embeddingDim],
                              scalars: generator.normal(count: numEmbeddings * embeddingDim))
     }
 
@@ -42,7 +42,7 @@ public struct Embedding: Sendable {
             throw WeightLoadingError.cannotInfer("'\(prefix)weight' has shape \(format(descriptor.shape)); expected a non-empty (num, dim) matrix")
         }
         var reader = StrictWeightReader(source: source, prefix: prefix)
-        weight = FloatTensor(shape: descriptor.shape, scalars: try reader.take("weight", shape: descriptor.shape))
+        weight = FloatTensor(uncheckedShape: descriptor.shape, scalars: try reader.take("weight", shape: descriptor.shape))
         try reader.finish()
     }
 
@@ -55,7 +55,7 @@ public struct Embedding: Sendable {
     ///   (negative ones included, as torch does).
     public func callAsFunction<Index: BinaryInteger>(_ indices: [Index], shape: [Int]? = nil) throws -> FloatTensor {
         let shape = shape ?? [indices.count]
-        guard elementCount(shape) == indices.count else {
+        guard TensorShape.checkedElementCount(shape) == indices.count else {
             throw LayerInputError.inconsistentTensor(argument: "indices", shape: shape, scalarCount: indices.count)
         }
         let rows = numEmbeddings, dim = embeddingDim
@@ -70,7 +70,7 @@ public struct Embedding: Sendable {
                 }
             }
         }
-        return FloatTensor(shape: shape + [dim], scalars: result)
+        return FloatTensor(uncheckedShape: shape + [dim], scalars: result)
     }
 
     /// `weight` under `prefix`.

@@ -24,9 +24,9 @@ public struct Linear: Sendable {
         }
         var generator = SeededGenerator.make(seed)
         let bound = 1 / Float(inputFeatures).squareRoot()
-        weight = FloatTensor(shape: [outputFeatures, inputFeatures],
+        weight = FloatTensor(uncheckedShape: [outputFeatures, inputFeatures],
                              scalars: generator.uniform(count: outputFeatures * inputFeatures, bound: bound))
-        self.bias = bias ? FloatTensor(shape: [outputFeatures], scalars: generator.uniform(count: outputFeatures, bound: bound)) : nil
+        self.bias = bias ? FloatTensor(uncheckedShape: [outputFeatures], scalars: generator.uniform(count: outputFeatures, bound: bound)) : nil
     }
 
     /// A layer with the given weight (O, I) and optional bias (O).
@@ -56,9 +56,9 @@ public struct Linear: Sendable {
         }
         var reader = StrictWeightReader(source: source, prefix: prefix)
         let shape = descriptor.shape
-        weight = FloatTensor(shape: shape, scalars: try reader.take("weight", shape: shape))
+        weight = FloatTensor(uncheckedShape: shape, scalars: try reader.take("weight", shape: shape))
         if source.descriptor(of: prefix + "bias") != nil {
-            bias = FloatTensor(shape: [shape[0]], scalars: try reader.take("bias", shape: [shape[0]]))
+            bias = FloatTensor(uncheckedShape: [shape[0]], scalars: try reader.take("bias", shape: [shape[0]]))
         } else {
             bias = nil
         }
@@ -80,7 +80,7 @@ public struct Linear: Sendable {
         let rows = x.scalars.count / inputFeatures
         var shape = x.shape
         shape[shape.count - 1] = outputFeatures
-        guard rows > 0 else { return FloatTensor(zeros: shape) }
+        guard rows > 0 else { return try FloatTensor(zeros: shape) }
         let out = outputFeatures, features = inputFeatures
         var result = [Float](repeating: 0, count: rows * out)
         result.withUnsafeMutableBufferPointer { y in
@@ -97,7 +97,7 @@ public struct Linear: Sendable {
                 }
             }
         }
-        return FloatTensor(shape: shape, scalars: result)
+        return FloatTensor(uncheckedShape: shape, scalars: result)
     }
 
     /// `weight` and `bias` under `prefix`.

@@ -51,13 +51,13 @@ extension RecurrentStack {
                 let w = weights[layer * directions + direction]
                 let suffix = cell ? "" : "_l\(layer)" + (direction == 1 ? "_reverse" : "")
                 dictionary[prefix + "weight_ih" + suffix] =
-                    FloatTensor(shape: [gateWidth, layerInputSize(layer)], scalars: w.inputWeight)
+                    FloatTensor(uncheckedShape: [gateWidth, layerInputSize(layer)], scalars: w.inputWeight)
                 dictionary[prefix + "weight_hh" + suffix] =
-                    FloatTensor(shape: [gateWidth, outputSize], scalars: w.hiddenWeight)
-                if let b = w.inputBias { dictionary[prefix + "bias_ih" + suffix] = FloatTensor(shape: [gateWidth], scalars: b) }
-                if let b = w.hiddenBias { dictionary[prefix + "bias_hh" + suffix] = FloatTensor(shape: [gateWidth], scalars: b) }
+                    FloatTensor(uncheckedShape: [gateWidth, outputSize], scalars: w.hiddenWeight)
+                if let b = w.inputBias { dictionary[prefix + "bias_ih" + suffix] = FloatTensor(uncheckedShape: [gateWidth], scalars: b) }
+                if let b = w.hiddenBias { dictionary[prefix + "bias_hh" + suffix] = FloatTensor(uncheckedShape: [gateWidth], scalars: b) }
                 if let p = w.projectionWeight {
-                    dictionary[prefix + "weight_hr" + suffix] = FloatTensor(shape: [projSize, hiddenSize], scalars: p)
+                    dictionary[prefix + "weight_hr" + suffix] = FloatTensor(uncheckedShape: [projSize, hiddenSize], scalars: p)
                 }
             }
         }

@@ -147,7 +147,7 @@ struct StrictWeightReader {
             throw WeightLoadingError.shapeMismatch(key: name, expected: shape, found: descriptor.shape)
         }
         let tensor = try source.floatTensor(name)
-        guard tensor.shape == shape, elementCount(shape) == tensor.scalars.count else {
+        guard tensor.shape == shape, TensorShape.checkedElementCount(shape) == tensor.scalars.count else {
             throw WeightLoadingError.shapeMismatch(key: name, expected: shape, found: tensor.shape)
         }
         consumed.insert(name)

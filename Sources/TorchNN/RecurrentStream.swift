@@ -80,12 +80,12 @@ public struct RecurrentStream: Sendable {
 
     /// The current h: (L, B, H_out), or (L, H_out) unbatched.
     public var h: FloatTensor {
-        FloatTensor(shape: stateShape(core.outputSize), scalars: hidden)
+        FloatTensor(uncheckedShape: stateShape(core.outputSize), scalars: hidden)
     }
 
     /// The current c of an LSTM: (L, B, H), or (L, H) unbatched; nil for RNN and GRU.
     public var c: FloatTensor? {
-        core.hasCellState ? FloatTensor(shape: stateShape(core.hiddenSize), scalars: cell) : nil
+        core.hasCellState ? FloatTensor(uncheckedShape: stateShape(core.hiddenSize), scalars: cell) : nil
     }
 
     private func stateShape(_ columns: Int) -> [Int] {

@@ -11,29 +11,15 @@ public struct TensorDescriptor: Sendable, Equatable {
     }
 
     /// Number of elements (1 for a scalar).
-    public var count: Int { shape.reduce(1, *) }
-}
-
-/// A contiguous, row-major Float32 tensor: what layers compute with.
-public struct FloatTensor: Sendable, Equatable {
-    public var shape: [Int]
-    public var scalars: [Float]
-
-    public init(shape: [Int], scalars: [Float]) {
-        precondition(shape.reduce(1, *) == scalars.count, "shape \(shape) does not hold \(scalars.count) scalars")
-        self.shape = shape
-        self.scalars = scalars
-    }
-
-    /// A tensor of zeros.
-    public init(zeros shape: [Int]) {
-        self.shape = shape
-        self.scalars = [Float](repeating: 0, count: shape.reduce(1, *))
+    /// - Throws: ``TensorError`` for a negative extent or a count that overflows `Int`.
+    public var count: Int {
+        get throws { try TensorShape.elementCount(shape) }
     }
 }
 
 /// Anything that serves named tensors: a `.pt` checkpoint, a safetensors file,
-/// an in-memory dictionary. Layers in `TorchNN` load their weights through it.
+/// an in-memory dictionary. Layers in `TorchNN` load their weights through it;
+/// `TorchCheckpoint`'s stores conform to it.
 public protocol TensorSource {
     /// Every tensor's flattened dotted name, in file order.
     var tensorNames: [String] { get }
@@ -42,7 +28,7 @@ public protocol TensorSource {
     /// The tensor's values converted to contiguous Float32 (floating dtypes only).
     func floatTensor(_ name: String) throws -> FloatTensor
     /// The tensor's values as Int64 in row-major order (integer and bool dtypes only).
-    func integerTensor(_ name: String) throws -> (shape: [Int], values: [Int64])
+    func integerTensor(_ name: String) throws -> IntegerTensor
 }
 
 extension TensorSource {
@@ -77,12 +63,12 @@ public struct TensorDictionary: TensorSource, Sendable {
     }
 
     public func floatTensor(_ name: String) throws -> FloatTensor {
-        guard let tensor = storage[name] else { throw CheckpointError.noSuchTensor(file: "<memory>", name: name) }
+        guard let tensor = storage[name] else { throw TensorError.noSuchTensor(name: name) }
         return tensor
     }
 
-    public func integerTensor(_ name: String) throws -> (shape: [Int], values: [Int64]) {
-        guard storage[name] != nil else { throw CheckpointError.noSuchTensor(file: "<memory>", name: name) }
-        throw CheckpointError.wrongDType(file: "<memory>", name: name, found: .float32, expected: "an integer dtype")
+    public func integerTensor(_ name: String) throws -> IntegerTensor {
+        guard storage[name] != nil else { throw TensorError.noSuchTensor(name: name) }
+        throw TensorError.wrongDType(name: name, found: .float32, expected: "an integer dtype")
     }
 }

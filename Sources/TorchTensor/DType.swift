@@ -36,7 +36,7 @@ public enum DType: String, Sendable, CaseIterable, Codable {
 
     /// Bytes to swap within each element when the file's byte order differs from
     /// the machine's (complex numbers swap each half on its own).
-    var swapUnit: Int {
+    package var swapUnit: Int {
         switch self {
         case .complex64: return 4
         case .complex128: return 8
