@@ -1,9 +1,9 @@
-public import TorchCheckpoint
+public import TorchTensor
 
 /// `torch.nn.Embedding`: a lookup table from indices to rows of `weight`.
 ///
 /// Letters: N rows (`num_embeddings`), E columns (`embedding_dim`), `S...` the indices' shape.
-public struct Embedding: Sendable {
+public struct Embedding: Module {
     /// (N, E).
     public private(set) var weight: FloatTensor
 
@@ -34,16 +34,17 @@ public struct Embedding: Sendable {
 
     /// Loads `weight` (N, E) from under `prefix`, strictly (nothing else may be there).
     public init(loading source: some TensorSource, prefix: String = "") throws {
+        self = try Self.loadLayer(from: source, prefix: prefix) { try Self(loading: &$0, prefix: $1) }
+    }
+
+    /// Loads the weights as part of a model (see ``Module``); problems are recorded in `loader`.
+    public init(loading loader: inout ModuleLoader, prefix: String) throws {
         let prefix = normalizedPrefix(prefix)
-        guard let descriptor = source.descriptor(of: prefix + "weight") else {
-            throw WeightLoadingError.missingKey(prefix + "weight")
+        guard let shape = inferredMatrixShape(&loader, prefix + "weight", expected: "(num, dim)", alsoUnder: nil) else {
+            self.weight = FloatTensor(uncheckedShape: [1, 1], scalars: [0])  // placeholder: the load throws
+            return
         }
-        guard descriptor.shape.count == 2, descriptor.shape.allSatisfy({ $0 > 0 }) else {
-            throw WeightLoadingError.cannotInfer("'\(prefix)weight' has shape \(format(descriptor.shape)); expected a non-empty (num, dim) matrix")
-        }
-        var reader = StrictWeightReader(source: source, prefix: prefix)
-        weight = FloatTensor(uncheckedShape: descriptor.shape, scalars: try reader.take("weight", shape: descriptor.shape))
-        try reader.finish()
+        weight = try loader.tensor(prefix + "weight", shape: shape)
     }
 
     /// Looks up rows.

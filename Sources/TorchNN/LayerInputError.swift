@@ -1,4 +1,4 @@
-import TorchCheckpoint
+import TorchTensor
 import Foundation
 
 /// Why a layer refused its arguments: a wrong shape, an out-of-range length or

@@ -1,10 +1,10 @@
 import Foundation
-public import TorchCheckpoint
+public import TorchTensor
 
 /// `torch.nn.Linear`: y = x Wᵀ + b over the last axis, any leading axes.
 ///
 /// Letters: I input features, O output features, `...` any leading axes.
-public struct Linear: Sendable {
+public struct Linear: Module {
     /// W: (O, I).
     public private(set) var weight: FloatTensor
     /// b: (O), or nil without a bias.
@@ -47,22 +47,19 @@ public struct Linear: Sendable {
 
     /// Loads `weight` (O, I) and, when present, `bias` (O) from under `prefix`, strictly.
     public init(loading source: some TensorSource, prefix: String = "") throws {
+        self = try Self.loadLayer(from: source, prefix: prefix) { try Self(loading: &$0, prefix: $1) }
+    }
+
+    /// Loads the weights as part of a model (see ``Module``); problems are recorded in `loader`.
+    public init(loading loader: inout ModuleLoader, prefix: String) throws {
         let prefix = normalizedPrefix(prefix)
-        guard let descriptor = source.descriptor(of: prefix + "weight") else {
-            throw WeightLoadingError.missingKey(prefix + "weight")
+        guard let shape = inferredMatrixShape(&loader, prefix + "weight", expected: "(out, in)", alsoUnder: prefix) else {
+            self.weight = FloatTensor(uncheckedShape: [1, 1], scalars: [0])  // placeholder: the load throws
+            self.bias = nil
+            return
         }
-        guard descriptor.shape.count == 2, descriptor.shape.allSatisfy({ $0 > 0 }) else {
-            throw WeightLoadingError.cannotInfer("'\(prefix)weight' has shape \(format(descriptor.shape)); expected a non-empty (out, in) matrix")
-        }
-        var reader = StrictWeightReader(source: source, prefix: prefix)
-        let shape = descriptor.shape
-        weight = FloatTensor(uncheckedShape: shape, scalars: try reader.take("weight", shape: shape))
-        if source.descriptor(of: prefix + "bias") != nil {
-            bias = FloatTensor(uncheckedShape: [shape[0]], scalars: try reader.take("bias", shape: [shape[0]]))
-        } else {
-            bias = nil
-        }
-        try reader.finish()
+        weight = try loader.tensor(prefix + "weight", shape: shape)
+        bias = try loader.optionalTensor(prefix + "bias", shape: [shape[0]])
     }
 
     /// - Parameter x: (..., I), at least one axis.

@@ -1,4 +1,4 @@
-import TorchCheckpoint
+import TorchTensor
 import Foundation
 
 /// The per-step arithmetic of one kind of recurrent cell, separated from the

@@ -1,4 +1,4 @@
-import TorchCheckpoint
+import TorchTensor
 
 /// One step of a cell: a one-layer, one-direction stack run for T = 1.
 extension RecurrentStack {

@@ -1,4 +1,4 @@
-import TorchCheckpoint
+import TorchTensor
 
 /// Argument checking and layout: everything between the public tensors and the
 /// time-major buffers `run` works on.

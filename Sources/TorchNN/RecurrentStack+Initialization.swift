@@ -1,5 +1,5 @@
 import Foundation
-import TorchCheckpoint
+import TorchTensor
 
 /// Fresh weights with torch's default initialisation, and export back to torch's names.
 extension RecurrentStack {

@@ -1,4 +1,4 @@
-public import TorchCheckpoint
+public import TorchTensor
 
 /// The part of a stack a stream needs, with the cell kind erased.
 protocol StreamableStack: Sendable {

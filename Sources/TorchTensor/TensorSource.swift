@@ -39,7 +39,7 @@ extension TensorSource {
 }
 
 /// An in-memory `TensorSource`, handy for tests and for weights built in code.
-public struct TensorDictionary: TensorSource, Sendable {
+public struct TensorDictionary: TensorSource, Sendable, Equatable {
     public private(set) var tensorNames: [String] = []
     private var storage: [String: FloatTensor] = [:]
 
@@ -56,6 +56,12 @@ public struct TensorDictionary: TensorSource, Sendable {
             if newValue == nil { tensorNames.removeAll { $0 == name } }
             storage[name] = newValue
         }
+    }
+
+    /// Adds every tensor of `other` (after this one's, in `other`'s order); a name
+    /// both hold takes `other`'s tensor.
+    public mutating func merge(_ other: TensorDictionary) {
+        for name in other.tensorNames { self[name] = other[name] }
     }
 
     public func descriptor(of name: String) -> TensorDescriptor? {

@@ -150,9 +150,9 @@ struct HandComputedTests {
             "bias_ih": t([1], [0.1]), "bias_hh": t([1], [-0.2]),
         ]), nonlinearity: .relu)
         // relu(0.5·1 − 1·0.25 + 0.1 − 0.2 + 2·h): h = 0.5 → 1.15; h = −1 → 0.
-        let h = try rnnCell(t([2, 2], [1, 0.25, 1, 0.25]), state: t([2, 1], [0.5, -1]))
+        let h = try rnnCell(t([2, 2], [1, 0.25, 1, 0.25]), initialState: t([2, 1], [0.5, -1]))
         try expectClose(h, t([2, 1], [1.15, 0]), tolerance: 1e-6)
-        let single = try rnnCell(t([2], [1, 0.25]), state: t([1], [0.5]))
+        let single = try rnnCell(t([2], [1, 0.25]), initialState: t([1], [0.5]))
         try expectClose(single, t([1], [1.15]), tolerance: 1e-6)
 
         let gruCell = try GRUCell(loading: TensorDictionary([
@@ -161,7 +161,7 @@ struct HandComputedTests {
         let x = 0.2, h0 = -0.3
         let r = sigma(1 * x + 0.5 * h0), z = sigma(2 * x + 0.5 * h0)
         let n = tanh(3 * x + r * 0.5 * h0)
-        try expectClose(try gruCell(t([1], [0.2]), state: t([1], [-0.3])), t([1], [Float((1 - z) * n + z * h0)]), tolerance: 1e-6)
+        try expectClose(try gruCell(t([1], [0.2]), initialState: t([1], [-0.3])), t([1], [Float((1 - z) * n + z * h0)]), tolerance: 1e-6)
         // Without a state h starts at 0: h' = (1 − σ(2x))·tanh(3x).
         try expectClose(try gruCell(t([1, 1], [0.2])), t([1, 1], [Float((1 - sigma(0.4)) * tanh(0.6))]), tolerance: 1e-6)
 
@@ -169,7 +169,7 @@ struct HandComputedTests {
             "weight_ih": t([4, 1], [1, 1, 1, 1]), "weight_hh": t([4, 1], [0, 0, 0, 0]),
             "bias_ih": t([4], [0, 0, 0, 0]), "bias_hh": t([4], [0, -1, 0, 0]),
         ]))
-        let state = try lstmCell(t([1], [0.5]), state: LSTMState(h: t([1], [9]), c: t([1], [2])))
+        let state = try lstmCell(t([1], [0.5]), initialState: LSTMState(h: t([1], [9]), c: t([1], [2])))
         let c1 = sigma(-0.5) * 2 + sigma(0.5) * tanh(0.5)
         try expectClose(state.c, t([1], [Float(c1)]), tolerance: 1e-6)
         try expectClose(state.h, t([1], [Float(sigma(0.5) * tanh(c1))]), tolerance: 1e-6)

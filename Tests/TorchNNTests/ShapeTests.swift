@@ -188,9 +188,9 @@ struct InputErrorTests {
     @Test("a cell state for a module without one")
     func cellStateForGRU() throws {
         let module = RecurrentModule.gru(gru)
-        #expect(throws: LayerInputError.self) { try module(FloatTensor(zeros: [2, 3]), c0: FloatTensor(zeros: [1, 4])) }
+        #expect(throws: LayerInputError.self) { try module(FloatTensor(zeros: [2, 3]), initialState: .lstm(LSTMState(h: FloatTensor(zeros: [1, 4]), c: FloatTensor(zeros: [1, 4])))) }
         let cell = RecurrentModule.gruCell(try GRUCell(inputSize: 3, hiddenSize: 4, seed: 1))
-        #expect(throws: LayerInputError.self) { try cell(FloatTensor(zeros: [3]), c0: FloatTensor(zeros: [4])) }
+        #expect(throws: LayerInputError.self) { try cell(FloatTensor(zeros: [3]), initialState: .lstm(LSTMState(h: FloatTensor(zeros: [4]), c: FloatTensor(zeros: [4])))) }
         #expect(throws: LayerInputError.self) { try cell(FloatTensor(zeros: [1, 3]), lengths: [1]) }
     }
 
@@ -202,7 +202,7 @@ struct InputErrorTests {
             try cell(FloatTensor(zeros: [2, 5]))
         }
         #expect(throws: LayerInputError.shapeMismatch(argument: "h", expected: [2, 4], found: [4])) {
-            try cell(FloatTensor(zeros: [2, 3]), state: LSTMState(h: FloatTensor(zeros: [4]), c: FloatTensor(zeros: [2, 4])))
+            try cell(FloatTensor(zeros: [2, 3]), initialState: LSTMState(h: FloatTensor(zeros: [4]), c: FloatTensor(zeros: [2, 4])))
         }
         #expect(throws: LayerInputError.empty(argument: "input", shape: [0, 3])) { try cell(FloatTensor(zeros: [0, 3])) }
     }
