@@ -53,12 +53,6 @@ struct GoldenSteps: Sendable {
         self.steps = loaded
     }
 
-    /// Whether the first step takes indices (an Embedding) rather than floats.
-    var takesIndices: Bool {
-        if case .embedding = steps.first { return true }
-        return false
-    }
-
     /// What flows from one step to the next.
     private enum Value {
         case tensor(FloatTensor)
