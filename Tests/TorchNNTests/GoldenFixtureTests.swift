@@ -22,6 +22,13 @@ struct GoldenFixtureTests {
         #expect(Set(index.compactMap { $0["name"] as? String }) == Set(goldenCaseNames))
     }
 
+    @Test("the README states how many golden fixtures there are")
+    func readmeCount() throws {
+        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme.contains("runs all \(goldenCaseNames.count) bundled golden fixtures"))
+        #expect(readme.contains("`fixtures/golden/`: \(goldenCaseNames.count) golden parity cases"))
+    }
+
     @Test("every golden fixture passes", arguments: goldenCaseNames)
     func goldenCase(_ name: String) throws {
         let fixture = try GoldenFixture(directory: goldenRoot.appendingPathComponent(name))
