@@ -51,8 +51,10 @@ public struct GoldenFixture: Sendable {
 
     /// Reads `case.json`, loads the weights from `model.pt` (or, when there is none,
     /// `model.safetensors`) and the tensors from `golden.pt`.
-    /// - Parameter fullModel: read a `torch.save(model)` pickle or TorchScript archive with inert
-    ///   placeholders even when case.json does not say `"full_model": true`.
+    /// - Parameters:
+    ///   - directory: the fixture folder.
+    ///   - fullModel: read a `torch.save(model)` pickle or TorchScript archive with inert
+    ///     placeholders even when case.json does not say `"full_model": true`.
     /// - Throws: ``GoldenFixtureError`` for a missing file, a malformed case or golden tensor, or a
     ///   whole-module `model.pt` read without `full_model`; `CheckpointError` for an unreadable
     ///   checkpoint; ``WeightLoadingError`` when the weights do not load strictly.
