@@ -98,28 +98,27 @@ struct GoldenFixtureCaseTests {
         if case let .unknownKey(_, key) = expected { #expect(message.contains("'\(key)'")) }
     }
 
+    /// The GoldenFixtureError `json` is refused with (recording an issue when it is accepted).
+    static func refusal(_ json: String) throws -> GoldenFixtureError {
+        let error = #expect(throws: GoldenFixtureError.self) { try decode(json) }
+        return try #require(error)
+    }
+
     @Test("a module the single-module form cannot compare is refused with the list of kinds")
     func embeddingAlone() throws {
-        do {
-            _ = try Self.decode(#"{"module": "Embedding"}"#)
-            Issue.record("Embedding alone was accepted")
-        } catch let error as GoldenFixtureError {
-            guard case let .invalidValue(_, key, value, expected) = error else { Issue.record("\(error)"); return }
-            #expect(key == "module" && value == "Embedding")
-            #expect(expected.contains("LSTM") && expected.contains("steps"))
+        guard case let .invalidValue(_, key, value, expected) = try Self.refusal(#"{"module": "Embedding"}"#) else {
+            Issue.record("not invalidValue"); return
         }
+        #expect(key == "module" && value == "Embedding")
+        #expect(expected.contains("LSTM") && expected.contains("steps"))
     }
 
     @Test("malformed JSON is the parser's one-line account, never a decoder dump")
     func malformedJSON() throws {
-        do {
-            _ = try Self.decode(#"{"module": "LSTM",, }"#)
-            Issue.record("malformed JSON was accepted")
-        } catch let error as GoldenFixtureError {
-            guard case .invalidJSON(Self.file, _) = error else { Issue.record("\(error)"); return }
-            let message = try #require(error.errorDescription)
-            #expect(!message.contains("\n") && !message.contains("DecodingError") && !message.contains("CodingKeys"))
-        }
+        let error = try Self.refusal(#"{"module": "LSTM",, }"#)
+        guard case .invalidJSON(Self.file, _) = error else { Issue.record("\(error)"); return }
+        let message = try #require(error.errorDescription)
+        #expect(!message.contains("\n") && !message.contains("DecodingError") && !message.contains("CodingKeys"))
     }
 
     @Test("a fixture folder reports its own case.json path")
