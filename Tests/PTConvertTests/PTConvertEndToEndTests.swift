@@ -131,7 +131,13 @@ struct PTConvertEndToEndTests {
         let run = try Self.ptconvert(["verify", "fixtures/golden/lstm", "fixtures/golden-broken/missing_key"])
         #expect(run.status == 2)
         #expect(run.stdout.contains("PASS  lstm"))
-        #expect(run.stdout.contains("weight_hh_l0"))
+        // The README promises the reason on stderr: one ERROR line naming the file and the key.
+        #expect(!run.stdout.contains("ERROR") && !run.stdout.contains("weight_hh_l0"))
+        let errors = run.stderr.split(separator: "\n")
+        #expect(errors.count == 1)
+        #expect(errors.first?.hasPrefix("ERROR missing_key") == true)
+        #expect(errors.first?.contains("fixtures/golden-broken/missing_key/model.pt: ") == true)
+        #expect(errors.first?.contains("weight_hh_l0") == true)
     }
 
     @Test("verify --json reports every comparison")
