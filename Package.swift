@@ -24,7 +24,8 @@ let systemLibraries: [Target] = [
 //
 // Data flows one way: TorchTensor (tensors, shapes, the TensorSource protocol;
 // no C dependency) ← TorchCheckpoint (readers and writers, libzip) and
-// ← TorchNN (layers and modules, OpenBLAS).
+// ← TorchNN (layers and modules, OpenBLAS); TorchParity (golden fixtures)
+// builds on both. TorchNN does not need libzip.
 let libraries: [Target] = [
     .target(name: "TorchTensor"),
     .target(
@@ -33,7 +34,13 @@ let libraries: [Target] = [
     ),
     .target(
         name: "TorchNN",
-        dependencies: ["TorchTensor", "TorchCheckpoint", "COpenBLAS"]
+        dependencies: ["TorchTensor", "COpenBLAS"]
+    ),
+    // Parity with PyTorch for CI: golden fixtures and tensor comparisons. Reads
+    // .pt / safetensors files (TorchCheckpoint) and runs layers (TorchNN).
+    .target(
+        name: "TorchParity",
+        dependencies: ["TorchTensor", "TorchCheckpoint", "TorchNN"]
     ),
 ]
 
@@ -44,6 +51,7 @@ let tools: [Target] = [
         dependencies: [
             "TorchCheckpoint",
             "TorchNN",
+            "TorchParity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]
     ),
@@ -55,6 +63,7 @@ let tests: [Target] = [
     .testTarget(name: "TorchTensorTests", dependencies: ["TorchTensor", "TorchCheckpoint"]),
     .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint"]),
     .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "TorchCheckpoint"]),
+    .testTarget(name: "TorchParityTests", dependencies: ["TorchParity", "TorchNN", "TorchCheckpoint"]),
     .testTarget(name: "PTConvertTests", dependencies: ["ptconvert", "peak-memory", "TorchCheckpoint"]),
     // Runs one program and reports its own peak memory and CPU time (see its header).
     .executableTarget(name: "peak-memory", path: "Tests/Tools/peak-memory"),
@@ -67,6 +76,7 @@ let package = Package(
         .library(name: "TorchTensor", targets: ["TorchTensor"]),
         .library(name: "TorchCheckpoint", targets: ["TorchCheckpoint"]),
         .library(name: "TorchNN", targets: ["TorchNN"]),
+        .library(name: "TorchParity", targets: ["TorchParity"]),
         .executable(name: "ptconvert", targets: ["ptconvert"]),
     ],
     dependencies: [

@@ -145,7 +145,8 @@ public enum RecurrentModule: Module {
         try run(input, h0: h0, c0: c0, lengths: lengths)
     }
 
-    private func run(_ input: FloatTensor, h0: FloatTensor?, c0: FloatTensor?, lengths: [Int]?) throws -> RecurrentOutput {
+    /// The state as separate tensors; for the parity checker, whose golden files store h0 and c0 apart.
+    package func run(_ input: FloatTensor, h0: FloatTensor?, c0: FloatTensor?, lengths: [Int]?) throws -> RecurrentOutput {
         if kind.isCell, lengths != nil {
             throw LayerInputError.unsupported("lengths apply to sequence modules, not to a \(kind.rawValue)")
         }

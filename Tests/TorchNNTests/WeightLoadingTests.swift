@@ -204,7 +204,8 @@ struct WeightLoadingTests {
     @Test("weights from real checkpoints in any floating dtype load as Float32")
     func checkpointDTypes() throws {
         for name in ["rnn_h512_fp16", "lstm_bf16", "gru_float64_weights", "lstm_noncontiguous", "gru_shared_storage"] {
-            let directory = goldenRoot.appendingPathComponent(name)
+            let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("fixtures/golden").appendingPathComponent(name)
             let checkpoint = try Checkpoint(contentsOf: directory.appendingPathComponent("model.pt"))
             let module = try RecurrentModule.load(from: checkpoint)
             #expect(module.stateDictionary().tensorNames == checkpoint.tensorNames, "\(name)")

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 import TorchCheckpoint
-@testable import TorchNN
+import TorchNN
+@testable import TorchParity
 
 /// The repository root, found from this file's path (Tests/TorchNNTests/<file>).
 let repositoryRoot = URL(fileURLWithPath: #filePath)
