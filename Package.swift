@@ -55,6 +55,15 @@ let tools: [Target] = [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]
     ),
+    // Example models: public API only (see "Build a model" in TorchNN's documentation).
+    .executableTarget(
+        name: "speaker-embed",
+        dependencies: ["TorchNN", "TorchCheckpoint", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+    ),
+    .executableTarget(
+        name: "g2p-decode",
+        dependencies: ["TorchNN", "TorchCheckpoint", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+    ),
     .executableTarget(name: "rnn-benchmark", dependencies: ["TorchNN", "TorchCheckpoint"], path: "Sources/rnn-benchmark"),
 ]
 
@@ -63,6 +72,7 @@ let tests: [Target] = [
     .testTarget(name: "TorchTensorTests", dependencies: ["TorchTensor", "TorchCheckpoint"]),
     .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint"]),
     .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "TorchCheckpoint"]),
+    .testTarget(name: "ExampleTests", dependencies: ["speaker-embed", "g2p-decode", "TorchCheckpoint"]),
     .testTarget(name: "TorchParityTests", dependencies: ["TorchParity", "TorchNN", "TorchCheckpoint"]),
     .testTarget(name: "PTConvertTests", dependencies: ["ptconvert", "peak-memory", "TorchCheckpoint"]),
     // Runs one program and reports its own peak memory and CPU time (see its header).

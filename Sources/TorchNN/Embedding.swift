@@ -48,6 +48,14 @@ public struct Embedding: Module {
     }
 
     /// Looks up rows.
+    /// - Parameter indices: S, row numbers in 0..<N (torch's `LongTensor` input).
+    /// - Returns: (S..., E).
+    /// - Throws: ``LayerInputError/indexOutOfRange(position:index:count:)`` for an index outside 0..<N.
+    public func callAsFunction(_ indices: IntegerTensor) throws -> FloatTensor {
+        try callAsFunction(indices.scalars, shape: indices.shape)
+    }
+
+    /// Looks up rows.
     /// - Parameters:
     ///   - indices: row numbers in 0..<N, row-major in `shape`.
     ///   - shape: S, the indices' shape; nil means (indices.count,).

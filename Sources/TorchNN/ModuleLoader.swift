@@ -69,9 +69,28 @@ public struct ModuleLoader {
         source.descriptor(of: name) == nil ? nil : try tensor(name, shape: shape)
     }
 
-    /// Records a problem found by a module (one that cannot infer its sizes, for example).
+    /// Records a problem found by a module (one that cannot infer its sizes, for example);
+    /// a problem already recorded is not repeated.
     public mutating func record(_ problem: WeightLoadingError) {
-        problems.append(problem)
+        if !problems.contains(problem) { problems.append(problem) }
+    }
+
+    /// Checks the tensors under `prefix` against the parameters of `template`, the way
+    /// torch's `load_state_dict` checks a model built with fixed sizes: each parameter
+    /// absent is recorded as missing, each of another shape as mis-shaped. Layers infer
+    /// their sizes from the weights; call this first when a model's sizes are fixed
+    /// (a checkpoint with fewer layers would otherwise load as a smaller model).
+    /// Nothing is read or marked used.
+    public mutating func expectShapes(of template: some Module, prefix: String) {
+        let parameters = template.stateDictionary(prefix: normalizedPrefix(prefix))
+        for name in parameters.tensorNames {
+            guard let expected = parameters[name]?.shape else { continue }
+            guard let found = source.descriptor(of: name) else {
+                record(.missingKey(name))
+                continue
+            }
+            if found.shape != expected { record(.shapeMismatch(key: name, expected: expected, found: found.shape)) }
+        }
     }
 
     /// Marks tensors as used without reading them (a buffer the model

@@ -64,7 +64,8 @@ struct TensorOperationTests {
         case "concatenate": got = try FloatTensor.concatenate(inputs, axis: try #require(c.axis))
         case "last_step":
             let lengths = try file.integerTensor(try #require(c.lengths)).intScalars
-            got = try x.lastValidStep(lengths: lengths, batchFirst: try #require(c.batch_first))
+            let batchFirst: Bool = try #require(c.batch_first)
+            got = try x.lastValidStep(lengths: lengths, batchFirst: batchFirst)
         case "add": got = try x.adding(inputs[1])
         case "mul": got = try x.multiplying(inputs[1])
         case "relu": got = x.relu()
