@@ -43,12 +43,12 @@ public struct LSTM: Module {
     }
 
     /// Loads the weights as part of a model (see ``Module``); problems are recorded in `loader`.
-    /// - Parameter batchFirst: not stored in the weights, so an argument.
+    /// `batchFirst` is not stored in the weights, so it is an argument.
     public init(loading loader: inout ModuleLoader, prefix: String, batchFirst: Bool) throws {
         core = try RecurrentStack.load(&loader, prefix: prefix, kernel: LSTMKernel(), batchFirst: batchFirst, cell: false)
     }
 
-    /// ``init(loading:prefix:batchFirst:)`` with `batchFirst: false` (set ``batchFirst`` afterwards if needed).
+    /// Loads the weights as part of a model, not batch-first (set ``batchFirst`` afterwards if needed).
     public init(loading loader: inout ModuleLoader, prefix: String) throws {
         try self.init(loading: &loader, prefix: prefix, batchFirst: false)
     }

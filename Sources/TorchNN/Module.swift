@@ -74,9 +74,12 @@ extension Module {
     }
 
     /// Loads the whole model from `source` under `prefix`.
-    /// - Parameter strict: true throws for tensors under `prefix` the model does not use,
-    ///   like `load_state_dict(strict=True)`; false returns them in the report instead
-    ///   (a training checkpoint's extra parameters, for example).
+    /// - Parameters:
+    ///   - source: a checkpoint, a safetensors file, a `TensorDictionary`, ...
+    ///   - prefix: the model's key prefix ("model_state." for a training checkpoint); "" for none.
+    ///   - strict: true throws for tensors under `prefix` the model does not use,
+    ///     like `load_state_dict(strict=True)`; false returns them in the report instead
+    ///     (a training checkpoint's extra parameters, for example).
     /// - Returns: the model, and the unexpected keys (always empty when `strict`).
     /// - Throws: ``ModuleLoadingError`` for missing or mis-shaped keys (either mode) and,
     ///   when `strict`, unexpected ones; all of them together.

@@ -46,15 +46,13 @@ public struct RNN: Module {
     }
 
     /// Loads the weights as part of a model (see ``Module``); problems are recorded in `loader`.
-    /// - Parameters:
-    ///   - nonlinearity: not stored in the weights, so an argument.
-    ///   - batchFirst: not stored in the weights, so an argument.
+    /// `nonlinearity` and `batchFirst` are not stored in the weights, so they are arguments.
     public init(loading loader: inout ModuleLoader, prefix: String, nonlinearity: Nonlinearity, batchFirst: Bool) throws {
         core = try RecurrentStack.load(&loader, prefix: prefix, kernel: RNNKernel(nonlinearity: nonlinearity),
                                        batchFirst: batchFirst, cell: false)
     }
 
-    /// ``init(loading:prefix:nonlinearity:batchFirst:)`` with tanh, not batch-first.
+    /// Loads the weights as part of a model, with tanh, not batch-first.
     public init(loading loader: inout ModuleLoader, prefix: String) throws {
         try self.init(loading: &loader, prefix: prefix, nonlinearity: .tanh, batchFirst: false)
     }

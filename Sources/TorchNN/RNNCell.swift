@@ -27,13 +27,13 @@ public struct RNNCell: Module {
     }
 
     /// Loads the weights as part of a model (see ``Module``); problems are recorded in `loader`.
-    /// - Parameter nonlinearity: not stored in the weights, so an argument.
+    /// `nonlinearity` is not stored in the weights, so it is an argument.
     public init(loading loader: inout ModuleLoader, prefix: String, nonlinearity: Nonlinearity) throws {
         core = try RecurrentStack.load(&loader, prefix: prefix, kernel: RNNKernel(nonlinearity: nonlinearity),
                                        batchFirst: false, cell: true)
     }
 
-    /// ``init(loading:prefix:nonlinearity:)`` with tanh.
+    /// Loads the weights as part of a model, with tanh.
     public init(loading loader: inout ModuleLoader, prefix: String) throws {
         try self.init(loading: &loader, prefix: prefix, nonlinearity: .tanh)
     }

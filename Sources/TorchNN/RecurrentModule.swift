@@ -56,6 +56,8 @@ public enum RecurrentModule: Module {
 
     /// Loads the module as part of a model (see ``Module``), inferring its kind; problems are recorded in `loader`.
     /// - Parameters:
+    ///   - loader: the load this module is part of.
+    ///   - prefix: the module's key prefix (empty or ending with ".").
     ///   - kind: when given, a check: weights of another kind are a
     ///     ``WeightLoadingError/kindMismatch(expected:found:)``.
     ///   - nonlinearity: for RNN / RNNCell (not stored in the weights).
@@ -73,7 +75,7 @@ public enum RecurrentModule: Module {
         }
     }
 
-    /// ``init(loading:prefix:kind:nonlinearity:batchFirst:)`` with any kind, tanh, not batch-first.
+    /// Loads the module as part of a model, of any kind, with tanh, not batch-first.
     public init(loading loader: inout ModuleLoader, prefix: String) throws {
         try self.init(loading: &loader, prefix: prefix, kind: nil, nonlinearity: .tanh, batchFirst: false)
     }
@@ -122,8 +124,11 @@ public enum RecurrentModule: Module {
     /// and, for an LSTM, c0 (L·D, B, H); optional `lengths`; the result is theirs.
     /// Cells: `input` (B, I) or (I,), the state (B, H) or (H,); `output` and `hN` are both h',
     /// `cN` is c' for an LSTM cell. `lengths` must be nil for a cell.
-    /// - Parameter initialState: ``RecurrentState/lstm(_:)`` for LSTM and LSTMCell,
-    ///   ``RecurrentState/hidden(_:)`` for the others; zeros when nil.
+    /// - Parameters:
+    ///   - input: the sequence or, for a cell, the step.
+    ///   - initialState: ``RecurrentState/lstm(_:)`` for LSTM and LSTMCell,
+    ///     ``RecurrentState/hidden(_:)`` for the others; zeros when nil.
+    ///   - lengths: B valid lengths for a sequence module; nil for a cell.
     /// - Throws: ``LayerInputError/unsupported(_:)`` for a state of the other kind.
     public func callAsFunction(_ input: FloatTensor, initialState: RecurrentState? = nil,
                                lengths: [Int]? = nil) throws -> RecurrentOutput {

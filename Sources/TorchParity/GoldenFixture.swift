@@ -58,7 +58,7 @@ public struct GoldenFixture: Sendable {
     ///     placeholders even when case.json does not say `"full_model": true`.
     /// - Throws: ``GoldenFixtureError`` for a missing file, a malformed case or golden tensor, or a
     ///   whole-module `model.pt` read without `full_model`; `CheckpointError` for an unreadable
-    ///   checkpoint; ``WeightLoadingError`` when the weights do not load strictly.
+    ///   checkpoint; `WeightLoadingError` when the weights do not load strictly.
     public init(directory: URL, fullModel: Bool = false) throws {
         let checkpointURL = directory.appendingPathComponent("model.pt")
         let safetensorsURL = directory.appendingPathComponent("model.safetensors")

@@ -50,7 +50,12 @@ public typealias TensorComparison = GoldenReport.Comparison
 extension GoldenReport.Comparison: CustomStringConvertible {
     /// Compares any two tensors element by element: an element passes when
     /// `|actual − expected| ≤ atol + rtol·|expected|` (NaN never passes; shapes must be equal).
-    /// - Parameter name: what the report calls the tensor.
+    /// - Parameters:
+    ///   - name: what the report calls the tensor.
+    ///   - actual: the Swift result.
+    ///   - expected: torch's result.
+    ///   - atol: the absolute tolerance.
+    ///   - rtol: the tolerance relative to |expected|.
     public init(name: String, actual: FloatTensor, expected: FloatTensor, atol: Double, rtol: Double) {
         self = .compare(name, actual: actual, expected: expected, atol: atol, rtol: rtol)
     }
