@@ -41,6 +41,9 @@ extension Checkpoint {
         var entries: [String: ZipEntry] = [:]
         let arena = PickleArena()
         var machine = PickleMachine(file: path, limits: limits, arena: arena) { id, offset in
+            if case let .tuple(parts) = id, parts.count > 1, case let .global(.unsupportedTensor(name, kind)) = parts[1] {
+                throw CheckpointError.unsupportedTensorKind(file: path, global: name, kind: kind, offset: offset)
+            }
             guard case let .tuple(parts) = id, parts.count == 5, case .string("storage") = parts[0],
                   case let .global(.storageClass(dtype)) = parts[1], case let .string(key) = parts[2],
                   case let .int(count) = parts[4], count >= 0 else {

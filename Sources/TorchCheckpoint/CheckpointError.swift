@@ -45,6 +45,9 @@ public enum CheckpointError: Error, Equatable, Sendable {
     case malformedSafetensorsEntry(file: String, name: String, reason: String)
     /// A safetensors dtype name this reader does not know.
     case unknownSafetensorsDType(file: String, name: String, dtype: String)
+    /// A global torch's weights-only loader allows that builds a tensor this
+    /// reader cannot represent (quantized, sparse, meta, ...): refused, not guessed.
+    case unsupportedTensorKind(file: String, global: String, kind: UnsupportedTensorKind, offset: Int)
 }
 
 extension CheckpointError: LocalizedError {
@@ -90,6 +93,8 @@ extension CheckpointError: LocalizedError {
             return "\(file): malformed safetensors file: tensor '\(name)': \(reason)"
         case let .unknownSafetensorsDType(file, name, dtype):
             return "\(file): tensor '\(name)' has dtype '\(dtype)', which is not a safetensors dtype this reader supports (\(DType.safetensorsNames.joined(separator: ", ")))"
+        case let .unsupportedTensorKind(file, global, kind, offset):
+            return "\(file): '\(global)' (byte \(offset)) makes \(kind.description), which this reader cannot represent; nothing was imported or called"
         }
     }
 }
