@@ -12,7 +12,14 @@ extension Checkpoint {
             $0.name.hasSuffix("/data.pkl") && $0.name.dropLast("/data.pkl".count).firstIndex(of: "/") == nil
         }
         guard let pickleEntry = pickles.first else {
-            throw CheckpointError.missingEntry(file: path, entry: "<top>/data.pkl")
+            let names = archive.entries.map(\.name)
+            if let format = ForeignFormat.sniffZip(entryNames: names) {
+                throw CheckpointError.notATorchCheckpoint(file: path, format: format)
+            }
+            // Name the entry torch would read: data.pkl in the archive's one top folder, if it has one.
+            let folders = Set(names.compactMap { name in name.firstIndex(of: "/").map { String(name[..<$0]) } })
+            let entry = folders.count == 1 ? folders.first.map { "\($0)/data.pkl" } : nil
+            throw CheckpointError.missingEntry(file: path, entry: entry ?? "data.pkl")
         }
         guard pickles.count == 1 else {
             throw CheckpointError.corruptZip(file: path, reason: "several top folders hold a data.pkl: \(pickles.map(\.name).joined(separator: ", "))")

@@ -41,6 +41,9 @@ public final class Checkpoint: TensorStore, @unchecked Sendable {
     ///   - options: `.placeholder` for unknown globals reads full-model pickles and
     ///     TorchScript archives (still without calling anything); the default refuses them.
     public init(path: String, limits: ReadLimits = .default, options: ReadOptions = ReadOptions()) throws {
+        if let format = ForeignFormat.sniffDirectory(path) {
+            throw CheckpointError.notATorchCheckpoint(file: path, format: format)
+        }
         let file = try MappedFile(path: path)
         self.path = path
         self.file = file
@@ -50,6 +53,8 @@ public final class Checkpoint: TensorStore, @unchecked Sendable {
             parsed = try Self.parseZip(file, limits: limits, options: options)
         } else if LegacyFormat.looksLikeLegacy(file.bytes) {
             parsed = try Self.parseLegacy(file, limits: limits, options: options)
+        } else if let format = ForeignFormat.sniff(UnsafeRawBufferPointer(rebasing: file.bytes.prefix(4096)), path: path) {
+            throw CheckpointError.notATorchCheckpoint(file: path, format: format)
         } else {
             throw CheckpointError.unknownFormat(file: path)
         }

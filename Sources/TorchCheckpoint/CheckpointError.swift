@@ -48,6 +48,8 @@ public enum CheckpointError: Error, Equatable, Sendable {
     /// A global torch's weights-only loader allows that builds a tensor this
     /// reader cannot represent (quantized, sparse, meta, ...): refused, not guessed.
     case unsupportedTensorKind(file: String, global: String, kind: UnsupportedTensorKind, offset: Int)
+    /// A file of another format, recognised by its magic bytes or layout (npz, ONNX, HDF5, GGUF, ...).
+    case notATorchCheckpoint(file: String, format: ForeignFormat)
 }
 
 extension CheckpointError: LocalizedError {
@@ -70,7 +72,10 @@ extension CheckpointError: LocalizedError {
         case let .unknownOpcode(file, opcode, offset):
             return "\(file): unknown pickle opcode \(hex(opcode)) at byte \(offset)"
         case let .forbiddenGlobal(file, module, name, offset):
-            return "\(file): the pickle references the global '\(module).\(name)' (byte \(offset)), which is not allowed in a weights-only load; nothing was imported or called"
+            let refusal = "\(file): the pickle references the global '\(module).\(name)' (byte \(offset)), which is not allowed in a weights-only load; nothing was imported or called"
+            guard Self.namesModelClass(module: module, name: name) else { return refusal }
+            let what = module.hasPrefix("__torch__") ? "a TorchScript archive" : "a pickled model class (torch.save(model))"
+            return refusal + ". It looks like \(what): read it with --full-model (ReadOptions(unknownGlobals: .placeholder)), which builds inert placeholders and still calls nothing"
         case let .limitExceeded(file, what, limit):
             return "\(file): \(what) exceeds the limit of \(limit)"
         case let .invalidTensor(file, name, reason):
@@ -93,9 +98,33 @@ extension CheckpointError: LocalizedError {
             return "\(file): malformed safetensors file: tensor '\(name)': \(reason)"
         case let .unknownSafetensorsDType(file, name, dtype):
             return "\(file): tensor '\(name)' has dtype '\(dtype)', which is not a safetensors dtype this reader supports (\(DType.safetensorsNames.joined(separator: ", ")))"
+        case let .notATorchCheckpoint(file, format):
+            return "\(file): this is \(format.description), not a torch.save checkpoint"
         case let .unsupportedTensorKind(file, global, kind, offset):
             return "\(file): '\(global)' (byte \(offset)) makes \(kind.description), which this reader cannot represent; nothing was imported or called"
         }
+    }
+}
+
+extension CheckpointError {
+    /// Modules whose globals are never model classes: a refusal of them must
+    /// not suggest reading the file with placeholders.
+    private static let systemModules: Set<String> = [
+        "builtins", "__builtin__", "os", "posix", "nt", "sys", "subprocess", "shutil", "socket", "importlib", "runpy",
+        "pickle", "marshal", "ctypes", "code", "codecs", "_codecs", "io", "pathlib", "types", "functools", "operator",
+        "webbrowser", "pty", "multiprocessing", "threading", "signal",
+    ]
+
+    /// Whether a refused global looks like a module or model class that
+    /// `--full-model` reads: TorchScript's `__torch__.…` classes, or a
+    /// capitalised class name outside the system modules (`__main__.MyModel`,
+    /// `torch.nn.modules.rnn.LSTM`).
+    static func namesModelClass(module: String, name: String) -> Bool {
+        if module == "__torch__" || module.hasPrefix("__torch__.") { return true }
+        let root = String(module.prefix { $0 != "." })
+        guard !systemModules.contains(root), !root.hasPrefix("numpy"), let first = name.unicodeScalars.first,
+              CharacterSet.uppercaseLetters.contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "_" }
     }
 }
 
