@@ -62,7 +62,8 @@ public final class Checkpoint: TensorStore, @unchecked Sendable {
         format = parsed.format
         isBigEndian = parsed.isBigEndian
         storageSource = parsed.storages
-        let flat = try Flattener(file: path, limits: limits, placeholderMode: options.unknownGlobals == .placeholder)
+        let placeholders = options.unknownGlobals == .placeholder && !parsed.isFlatStateDict
+        let flat = try Flattener(file: path, limits: limits, placeholderMode: placeholders)
             .flatten(parsed.root)
         tensors = flat.tensors
         values = flat.values
@@ -102,6 +103,9 @@ struct ParsedCheckpoint {
     let storages: StorageSource
     /// The pickle's containers: released (cycles broken) once the tree has been named.
     let arena: PickleArena
+    /// Whether `root` is already a flat name → tensor dict (a TorchScript
+    /// state_dict), whose tied tensors keep every name.
+    var isFlatStateDict = false
 }
 
 /// Where each root storage's bytes are.

@@ -50,6 +50,8 @@ public enum CheckpointError: Error, Equatable, Sendable {
     case unsupportedTensorKind(file: String, global: String, kind: UnsupportedTensorKind, offset: Int)
     /// A file of another format, recognised by its magic bytes or layout (npz, ONNX, HDF5, GGUF, ...).
     case notATorchCheckpoint(file: String, format: ForeignFormat)
+    /// A TorchScript module object whose class has no declaration in the archive's `code/`.
+    case torchScriptClassUndefined(file: String, className: String, entry: String)
 }
 
 extension CheckpointError: LocalizedError {
@@ -100,6 +102,8 @@ extension CheckpointError: LocalizedError {
             return "\(file): tensor '\(name)' has dtype '\(dtype)', which is not a safetensors dtype this reader supports (\(DType.safetensorsNames.joined(separator: ", ")))"
         case let .notATorchCheckpoint(file, format):
             return "\(file): this is \(format.description), not a torch.save checkpoint"
+        case let .torchScriptClassUndefined(file, className, entry):
+            return "\(file): TorchScript class '\(className)' is not declared in '\(entry)', so its parameters and buffers are unknown"
         case let .unsupportedTensorKind(file, global, kind, offset):
             return "\(file): '\(global)' (byte \(offset)) makes \(kind.description), which this reader cannot represent; nothing was imported or called"
         }
