@@ -29,6 +29,9 @@ public final class Checkpoint: TensorStore, @unchecked Sendable {
     private let byName: [String: Int]
     private let storageSource: StorageSource
     private var storageCache: [String: ByteRegion] = [:]
+    /// Views and records already charged against the expansion budget, and the total charged.
+    private var expansionCharged: Set<String> = []
+    private var expansionTotal = 0
     private let lock = NSLock()
 
     public convenience init(contentsOf url: URL, limits: ReadLimits = .default, options: ReadOptions = ReadOptions()) throws {
@@ -84,14 +87,34 @@ public final class Checkpoint: TensorStore, @unchecked Sendable {
         if let range = storageSource.mappedRange(for: tensor.storageKey) { file.releasePages(range) }
     }
 
-    /// The bytes of a root storage, checked (CRC, size) and cached on first use.
-    func storageBytes(_ key: String) throws -> ByteRegion {
+    /// The bytes of a root storage, checked (CRC, size) and cached on first
+    /// use. A deflated record's inflation is charged to the expansion budget
+    /// (for `tensor`, which asked) before anything is inflated.
+    func storageBytes(_ key: String, for tensor: String) throws -> ByteRegion {
         lock.lock()
         defer { lock.unlock() }
         if let cached = storageCache[key] { return cached }
+        if let growth = try storageSource.inflatedGrowth(for: key, file: file, limits: limits) {
+            try chargeExpansion(growth, as: "record " + key, tensor: tensor, callerHoldsLock: true)
+        }
         let region = try storageSource.bytes(for: key, file: file, limits: limits)
         storageCache[key] = region
         return region
+    }
+
+    /// Charges `bytes` of expansion to the budget once per `charge` (a view or
+    /// a record): the budget bounds what a file can make the reader produce.
+    func chargeExpansion(_ bytes: Int, as charge: String, tensor: String, callerHoldsLock: Bool = false) throws {
+        if !callerHoldsLock { lock.lock() }
+        defer { if !callerHoldsLock { lock.unlock() } }
+        guard bytes > 0, !expansionCharged.contains(charge) else { return }
+        let budget = limits.expansionBudget(fileSize: file.count)
+        let (total, overflow) = expansionTotal.addingReportingOverflow(bytes)
+        guard !overflow, total <= budget else {
+            throw CheckpointError.expansionLimitExceeded(file: path, tensor: tensor, total: overflow ? Int.max : total, limit: budget)
+        }
+        expansionCharged.insert(charge)
+        expansionTotal = total
     }
 }
 
@@ -124,6 +147,14 @@ enum StorageSource {
         case let .legacy(ranges):
             return ranges[key]
         }
+    }
+
+    /// For a deflated record, the bytes inflating it adds to the file's, once
+    /// its declared size is known to be one deflate can produce.
+    func inflatedGrowth(for key: String, file: MappedFile, limits: ReadLimits) throws -> Int? {
+        guard case let .zip(entries) = self, let entry = entries[key], entry.method == 8 else { return nil }
+        try ZipArchive.checkDeclaredInflation(entry, in: file, limits: limits)
+        return entry.uncompressedSize - entry.compressedSize
     }
 
     func bytes(for key: String, file: MappedFile, limits: ReadLimits) throws -> ByteRegion {

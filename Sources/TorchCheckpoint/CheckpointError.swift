@@ -52,6 +52,10 @@ public enum CheckpointError: Error, Equatable, Sendable {
     case notATorchCheckpoint(file: String, format: ForeignFormat)
     /// A TorchScript module object whose class has no declaration in the archive's `code/`.
     case torchScriptClassUndefined(file: String, className: String, entry: String)
+    /// Reading a tensor would take the bytes produced beyond what the file
+    /// holds (expanded views, inflated records) past `ReadLimits`' expansion
+    /// budget: `total` bytes against a budget of `limit`.
+    case expansionLimitExceeded(file: String, tensor: String, total: Int, limit: Int)
 }
 
 extension CheckpointError: LocalizedError {
@@ -104,6 +108,8 @@ extension CheckpointError: LocalizedError {
             return "\(file): this is \(format.description), not a torch.save checkpoint"
         case let .torchScriptClassUndefined(file, className, entry):
             return "\(file): TorchScript class '\(className)' is not declared in '\(entry)', so its parameters and buffers are unknown"
+        case let .expansionLimitExceeded(file, tensor, total, limit):
+            return "\(file): reading tensor '\(tensor)' would bring the bytes produced beyond what the file holds (expanded views, inflated records) to \(total), past the expansion budget of \(limit) (the larger of ReadLimits.maxExpansionRatio × the file size and ReadLimits.maxExpansionBytes); if the file is trusted, raise ReadLimits.maxExpansionBytes (ptconvert: --max-expansion SIZE)"
         case let .unsupportedTensorKind(file, global, kind, offset):
             return "\(file): '\(global)' (byte \(offset)) makes \(kind.description), which this reader cannot represent; nothing was imported or called"
         }

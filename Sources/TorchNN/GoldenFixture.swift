@@ -59,13 +59,14 @@ public struct GoldenFixture: Sendable {
     /// - Throws: ``GoldenFixtureError`` for a missing file, a malformed case or golden tensor;
     ///   `CheckpointError` for an unreadable checkpoint; ``WeightLoadingError`` when the
     ///   weights do not load strictly.
-    public init(directory: URL) throws {
+    /// - Parameter limits: resource budgets for reading `model.pt`, `model.safetensors` and `golden.pt`.
+    public init(directory: URL, limits: ReadLimits = .default) throws {
         let checkpointURL = directory.appendingPathComponent("model.pt")
         let safetensorsURL = directory.appendingPathComponent("model.safetensors")
         if FileManager.default.fileExists(atPath: checkpointURL.path) {
-            try self.init(directory: directory, weights: try Checkpoint(contentsOf: checkpointURL))
+            try self.init(directory: directory, weights: try Checkpoint(contentsOf: checkpointURL, limits: limits), limits: limits)
         } else if FileManager.default.fileExists(atPath: safetensorsURL.path) {
-            try self.init(directory: directory, weights: try SafetensorsFile(contentsOf: safetensorsURL))
+            try self.init(directory: directory, weights: try SafetensorsFile(contentsOf: safetensorsURL, limits: limits), limits: limits)
         } else {
             throw GoldenFixtureError.missingFile(checkpointURL.path)
         }
@@ -73,7 +74,7 @@ public struct GoldenFixture: Sendable {
 
     /// Like ``init(directory:)`` but with the weights taken from `weights` (for example the same
     /// weights converted to another format) instead of `model.pt`.
-    public init(directory: URL, weights: some TensorSource) throws {
+    public init(directory: URL, weights: some TensorSource, limits: ReadLimits = .default) throws {
         self.directory = directory
         let caseURL = directory.appendingPathComponent("case.json")
         let goldenURL = directory.appendingPathComponent("golden.pt")
@@ -97,7 +98,7 @@ public struct GoldenFixture: Sendable {
         module = try RecurrentModule.load(from: weights, prefix: testCase.prefix, kind: kind,
                                           nonlinearity: nonlinearity, batchFirst: testCase.batchFirst)
 
-        let golden = try Checkpoint(contentsOf: goldenURL)
+        let golden = try Checkpoint(contentsOf: goldenURL, limits: limits)
         func tensor(_ key: String) throws -> FloatTensor? {
             golden.descriptor(of: key) == nil ? nil : try golden.floatTensor(key)
         }

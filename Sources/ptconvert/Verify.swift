@@ -19,6 +19,7 @@ struct Verify: ParsableCommand {
     var directories: [String]
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var limits: ReadLimitOptions
 
     func validate() throws {
         guard !directories.isEmpty else { throw ValidationError("Give at least one fixture folder.") }
@@ -28,7 +29,7 @@ struct Verify: ParsableCommand {
         var results: [(directory: String, outcome: Result<GoldenReport, any Error>)] = []
         for directory in directories {
             let url = URL(fileURLWithPath: directory)
-            let outcome = Result { try GoldenFixture(directory: url).verify() }
+            let outcome = Result { try GoldenFixture(directory: url, limits: limits.readLimits).verify() }
             results.append((directory, outcome))
             if !output.json { print(line(for: url, outcome)) }
         }
