@@ -10,6 +10,13 @@ import Testing
 struct ExpansionBudgetTests {
     static func hostile(_ name: String) -> String { HostileCorpus.folder.appendingPathComponent(name).path }
 
+    /// The default limits with the expansion floor set to `bytes`.
+    static func limits(expansionFloor bytes: Int) -> ReadLimits {
+        var limits = ReadLimits()
+        limits.maxExpansionBytes = bytes
+        return limits
+    }
+
     @Test("a 4 GB stride-0 view in a small file is refused by default, naming the tensor and the limit, before allocating")
     func hugeViewRefused() throws {
         let path = Self.hostile("expanded_4gb.pt")
@@ -28,13 +35,10 @@ struct ExpansionBudgetTests {
     @Test("raising maxExpansionBytes lets an expanded view through, element for element")
     func raisedLimit() throws {
         let path = Self.hostile("expanded_8mb.pt")
-        var limits = ReadLimits()
-        limits.maxExpansionBytes = 4 << 20
         #expect(throws: CheckpointError.expansionLimitExceeded(file: path, tensor: "fc.weight", total: (8 << 20) - 4, limit: 4 << 20)) {
-            _ = try Checkpoint(path: path, limits: limits).floatTensor("fc.weight")  // no 8 MB value in a failure message
+            _ = try Checkpoint(path: path, limits: Self.limits(expansionFloor: 4 << 20)).floatTensor("fc.weight")  // no 8 MB value in a failure message
         }
-        limits.maxExpansionBytes = 8 << 20
-        let weight = try Checkpoint(path: path, limits: limits).floatTensor("fc.weight")
+        let weight = try Checkpoint(path: path, limits: Self.limits(expansionFloor: 8 << 20)).floatTensor("fc.weight")
         #expect(weight.shape == [1 << 21])
         #expect(weight.scalars.allSatisfy { $0 == 0.5 })
     }
@@ -42,9 +46,7 @@ struct ExpansionBudgetTests {
     @Test("the budget is shared: one view charged once however often it is read, two views add up")
     func chargedOnce() throws {
         let path = Self.hostile("expanded_8mb.pt")
-        var limits = ReadLimits()
-        limits.maxExpansionBytes = 8 << 20
-        let checkpoint = try Checkpoint(path: path, limits: limits)
+        let checkpoint = try Checkpoint(path: path, limits: Self.limits(expansionFloor: 8 << 20))
         for _ in 0..<3 { _ = try checkpoint.hostOrderBytes(of: try #require(checkpoint.tensor(named: "fc.weight"))) }
         try checkpoint.chargeExpansion(4, as: "another view", tensor: "other")  // exactly at the budget
         #expect(throws: CheckpointError.expansionLimitExceeded(file: path, tensor: "more", total: (8 << 20) + 1, limit: 8 << 20)) {
@@ -55,9 +57,7 @@ struct ExpansionBudgetTests {
     @Test("a deflated record is charged its inflated growth before it is inflated")
     func inflationCharged() throws {
         let path = Self.hostile("zip_bomb_expansion.pt")
-        var limits = ReadLimits()
-        limits.maxExpansionBytes = 1 << 20
-        let checkpoint = try Checkpoint(path: path, limits: limits)
+        let checkpoint = try Checkpoint(path: path, limits: Self.limits(expansionFloor: 1 << 20))
         #expect {
             _ = try checkpoint.floatTensor("fc.weight")
         } throws: { error in
