@@ -79,8 +79,7 @@ extension CheckpointError: LocalizedError {
             return "\(file): unknown pickle opcode \(hex(opcode)) at byte \(offset)"
         case let .forbiddenGlobal(file, module, name, offset):
             let refusal = "\(file): the pickle references the global '\(module).\(name)' (byte \(offset)), which is not allowed in a weights-only load; nothing was imported or called"
-            guard Self.namesModelClass(module: module, name: name) else { return refusal }
-            let what = module.hasPrefix("__torch__") ? "a TorchScript archive" : "a pickled model class (torch.save(model))"
+            guard let what = Self.fullModelReading(module: module, name: name) else { return refusal }
             return refusal + ". It looks like \(what): read it with --full-model (ReadOptions(unknownGlobals: .placeholder)), which builds inert placeholders and still calls nothing"
         case let .limitExceeded(file, what, limit):
             return "\(file): \(what) exceeds the limit of \(limit)"
@@ -125,16 +124,20 @@ extension CheckpointError {
         "webbrowser", "pty", "multiprocessing", "threading", "signal",
     ]
 
-    /// Whether a refused global looks like a module or model class that
-    /// `--full-model` reads: TorchScript's `__torch__.…` classes, or a
+    /// What a refused global looks like when `--full-model` would read the
+    /// file usefully, or nil: TorchScript's `__torch__.…` classes, numpy
+    /// values (a training checkpoint's `numpy.float64` metric), or a
     /// capitalised class name outside the system modules (`__main__.MyModel`,
-    /// `torch.nn.modules.rnn.LSTM`).
-    static func namesModelClass(module: String, name: String) -> Bool {
-        if module == "__torch__" || module.hasPrefix("__torch__.") { return true }
+    /// `torch.nn.modules.rnn.LSTM`). Code-running globals (`os.system`,
+    /// `builtins.eval`, …) and other functions get no suggestion.
+    static func fullModelReading(module: String, name: String) -> String? {
+        if module == "__torch__" || module.hasPrefix("__torch__.") { return "a TorchScript archive" }
         let root = String(module.prefix { $0 != "." })
-        guard !systemModules.contains(root), !root.hasPrefix("numpy"), let first = name.unicodeScalars.first,
-              CharacterSet.uppercaseLetters.contains(first) else { return false }
-        return name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "_" }
+        guard !systemModules.contains(root) else { return nil }
+        if root == "numpy" { return "a checkpoint holding numpy values (read as placeholders, without their data)" }
+        guard let first = name.unicodeScalars.first, CharacterSet.uppercaseLetters.contains(first),
+              name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "_" }) else { return nil }
+        return "a pickled model class (torch.save(model))"
     }
 }
 
