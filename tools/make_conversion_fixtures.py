@@ -7,9 +7,10 @@ Writes fixtures/conversion/ (deterministic; re-runnable):
   scripted.pt            torch.jit.save(torch.jit.script(model)) of the same model
   sharded_bin/           pytorch_model-0000{1,2}-of-00002.bin + pytorch_model.bin.index.json
   sharded_safetensors/   model-0000{1,2}-of-00002.safetensors + model.safetensors.index.json
-  torchscript_state.pt   a scripted module with a buffer, plain tensor attributes (not state)
-                         and a traced submodule's tensor constant; sidecars: the state_dict,
-                         and .with_constants adding constants.c0
+  torchscript_state.pt   a scripted module with a buffer, plain tensor attributes (not state),
+                         a traced submodule's tensor constant and a ModuleList with a tied
+                         weight; sidecars: the state_dict, and .with_constants adding constants.c0
+                         (--only torchscript_state writes just this one)
 each with NAME.expected.json (same format as fixtures/checkpoints/) holding the
 model's state_dict: the names and values a reader must extract.
 
@@ -124,8 +125,11 @@ class Offset(nn.Module):
 class StatefulScripted(nn.Module):
     """A scripted module whose state_dict is smaller than its tensors: a
     parameterised submodule, a registered buffer, plain tensor attributes
-    (`_state`, `_context`: not state, as in real streaming VAD models) and a
-    traced submodule holding a tensor constant."""
+    (`_state`, `_context`: not state, as in real streaming VAD models), a
+    traced submodule holding a tensor constant, a ModuleList whose second
+    Linear has no bias and shares the first one's weight (tied: listed under
+    both names), and a parameter registered after a buffer (state_dict lists
+    each module's parameters before its buffers)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -134,9 +138,14 @@ class StatefulScripted(nn.Module):
         self._state = torch.zeros(0)
         self._context = torch.full((2,), 3.0)
         self.offset = torch.jit.trace(Offset(), torch.zeros(3))
+        self.layers = nn.ModuleList([nn.Linear(3, 3), nn.Linear(3, 3, bias=False)])
+        self.layers[1].weight = self.layers[0].weight
+        self.gain = nn.Parameter(torch.tensor([1.5]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.offset(self.lin(x)) - self.running_mean + self._state.sum() + self._context.sum()
+        for layer in self.layers:
+            x = layer(x)
+        return (self.offset(self.lin(x)) - self.running_mean + self._state.sum() + self._context.sum()) * self.gain
 
 
 def make_torchscript_state() -> None:
@@ -149,7 +158,8 @@ def make_torchscript_state() -> None:
     torch.jit.save(torch.jit.script(StatefulScripted()), path)
     loaded = torch.jit.load(path)
     state = dict(loaded.state_dict())
-    assert list(state) == ["running_mean", "lin.weight", "lin.bias"], list(state)
+    assert list(state) == ["gain", "running_mean", "lin.weight", "lin.bias", "layers.0.weight", "layers.0.bias",
+                           "layers.1.weight"], list(state)
     write_expected(path, "zip", state)
     constants = [n.output().toIValue() for n in loaded.offset.graph.nodes()
                  if n.kind() == "prim::Constant" and n.output().type().kind() == "TensorType"]
