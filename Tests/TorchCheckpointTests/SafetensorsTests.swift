@@ -78,6 +78,9 @@ struct SafetensorsFixtureTests {
         }
         #expect(SafetensorsFixtures.files.count == SafetensorsFixtures.sidecars.count)
         #expect(SafetensorsFixtures.malformed.count >= 30)
+        // Parameterized tests iterate these: empty, they would pass with no case run.
+        #expect(SafetensorsFixtures.checkpoints.count >= 20)
+        #expect(SafetensorsFixtures.sidecars.count >= 7)
     }
 
     @Test("names, dtypes, shapes, values and metadata match Python", arguments: SafetensorsFixtures.sidecars)
