@@ -764,6 +764,36 @@ def make_zip_attacks() -> None:
         "an empty zip archive (22 bytes)")
 
 
+def make_torchscript_attacks() -> None:
+    """TorchScript-shaped archives: refused by default (a __torch__ class, with
+    --full-model suggested); the tests also read them with placeholders."""
+    newobj = b"\x81"
+    build = b"b"
+    # A module whose 20 attributes are all itself (memo): its submodule walk
+    # would never end; with placeholders it must stop at a limit.
+    self_ref = (PROTO2 + glob("__torch__", "Loop") + put(0) + EMPTY_TUPLE + newobj + put(1)
+                + EMPTY_DICT + MARK + b"".join(uni(f"m{i}") + get(1) for i in range(20)) + SETITEMS
+                + build + STOP)
+    check_pickle(self_ref)
+    code = b'class Loop(Module):\n  __parameters__ = []\n  __buffers__ = []\n  training : bool\n'
+    add("torchscript_self_reference.pt",
+        torch_zip([("archive/data.pkl", self_ref), ("archive/code/__torch__.py", code),
+                   ("archive/constants.pkl", PROTO2 + EMPTY_TUPLE + STOP), ("archive/version", b"3\n")]),
+        "forbiddenGlobal", "'__torch__.Loop' (byte 2), which is not allowed in a weights-only load; nothing was imported "
+        "or called. It looks like a TorchScript archive: read it with --full-model",
+        "a TorchScript module whose attributes are itself 20 times: refused by default; with placeholders "
+        "its submodule walk ends at the nesting limit")
+    # A module object whose class the archive's code does not declare.
+    undeclared = (PROTO2 + glob("__torch__", "Ghost") + EMPTY_TUPLE + newobj + EMPTY_DICT + build + STOP)
+    check_pickle(undeclared)
+    add("torchscript_undeclared_class.pt",
+        torch_zip([("archive/data.pkl", undeclared), ("archive/code/__torch__.py", code),
+                   ("archive/version", b"3\n")]),
+        "forbiddenGlobal", "It looks like a TorchScript archive",
+        "a __torch__.Ghost module that code/__torch__.py does not declare: refused by default; with "
+        "placeholders, torchScriptClassUndefined")
+
+
 def make_legacy_attacks() -> None:
     good = legacy_stream(legacy_object(), ["0", "1"], [(6, WEIGHT), (2, BIAS)])
     add("legacy_bad_magic.pt", legacy_stream(legacy_object(), ["0", "1"], [(6, WEIGHT), (2, BIAS)],
@@ -862,6 +892,7 @@ def main() -> None:
     make_tensor_attacks()
     make_zip_attacks()
     make_legacy_attacks()
+    make_torchscript_attacks()
     make_random_flips()
     validate_controls()
 

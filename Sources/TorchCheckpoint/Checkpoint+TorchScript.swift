@@ -38,25 +38,40 @@ struct TorchScriptArchive {
     /// `(name, tensor)` pairs in `state_dict()` order: each module's parameters
     /// then buffers (in attribute order, None skipped), then its submodules'
     /// entries, depth first. Tensors held by other attributes are not state.
+    ///
+    /// A module reached twice (a shared submodule) is listed under both
+    /// paths, as torch does; modules queued and entries made count against
+    /// `maxVisitedNodes` and their names against `maxNameBytes`, so a memo
+    /// cycle or a module referencing itself a thousand times ends in a typed error.
     mutating func stateDict(of root: PickleValue) throws -> [(String, PickleValue)] {
-        guard case let .object(rootObject) = root, try declaration(of: rootObject)?.isModule == true else {
+        guard case let .object(rootObject) = root else {
             throw CheckpointError.invalidTensor(file: file.path, name: "<root>",
-                reason: "a TorchScript archive whose data.pkl holds a \(root.kindName), not a module declared in code/")
+                reason: "a TorchScript archive whose data.pkl holds a \(root.kindName), not a module")
         }
         var entries: [(String, PickleValue)] = []
         var pending: [(prefix: String, object: PlaceholderObject, depth: Int)] = [("", rootObject, 0)]
-        var visited = 0
-        while let (prefix, object, depth) = pending.popLast() {
+        var visited = 1, nameBytes = 0
+        func count(_ name: String) throws {
             visited += 1
+            nameBytes += name.utf8.count
             guard visited <= limits.maxVisitedNodes else {
-                throw CheckpointError.limitExceeded(file: file.path, what: "TorchScript modules visited", limit: limits.maxVisitedNodes)
+                throw CheckpointError.limitExceeded(file: file.path, what: "TorchScript modules and tensors visited", limit: limits.maxVisitedNodes)
             }
+            guard nameBytes <= limits.maxNameBytes else {
+                throw CheckpointError.limitExceeded(file: file.path, what: "bytes of tensor and value names", limit: limits.maxNameBytes)
+            }
+        }
+        while let (prefix, object, depth) = pending.popLast() {
             guard depth <= limits.maxDepth else {
                 throw CheckpointError.limitExceeded(file: file.path, what: "TorchScript module nesting", limit: limits.maxDepth)
             }
             let className = "\(object.module).\(object.name)"
             guard let declared = try declaration(of: object) else {
                 throw CheckpointError.torchScriptClassUndefined(file: file.path, className: className, entry: codeEntry(object.module))
+            }
+            guard declared.isModule else {  // only the root can get here: children are modules by construction
+                throw CheckpointError.invalidTensor(file: file.path, name: "<root>",
+                    reason: "a TorchScript archive whose data.pkl holds a \(className), which its code does not declare a Module")
             }
             guard case let .dict(attributes)? = object.state else {
                 throw CheckpointError.invalidTensor(file: file.path, name: prefix.isEmpty ? "<root>" : String(prefix.dropLast()),
@@ -71,7 +86,9 @@ struct TorchScriptArchive {
             for declaredSet in [declared.parameters, declared.buffers] {
                 for (name, value) in pairs where declaredSet.contains(name) {
                     switch value {
-                    case .tensor: entries.append((prefix + name, value))
+                    case .tensor:
+                        try count(prefix + name)
+                        entries.append((prefix + name, value))
                     case .none: continue  // an optional parameter or buffer left unset: not in state_dict
                     default:
                         throw CheckpointError.invalidTensor(file: file.path, name: prefix + name,
@@ -82,6 +99,7 @@ struct TorchScriptArchive {
             var children: [(String, PlaceholderObject)] = []
             for (name, value) in pairs {
                 guard case let .object(child) = value, try declaration(of: child)?.isModule == true else { continue }
+                try count(prefix + name + ".")
                 children.append((prefix + name + ".", child))
             }
             for (childPrefix, child) in children.reversed() { pending.append((childPrefix, child, depth + 1)) }

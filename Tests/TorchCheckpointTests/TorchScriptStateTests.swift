@@ -75,4 +75,26 @@ struct TorchScriptStateTests {
         #expect(classes["Empty"] == .init(isModule: true, parameters: [], buffers: []))
         #expect(classes.count == 3)
     }
+
+    @Test("a module that is its own submodule ends at a limit with placeholders, never in an endless walk")
+    func selfReference() {
+        let path = HostileCorpus.folder.appendingPathComponent("torchscript_self_reference.pt").path
+        let placeholders = ReadOptions(unknownGlobals: .placeholder)
+        #expect(throws: CheckpointError.limitExceeded(file: path, what: "TorchScript module nesting", limit: ReadLimits.default.maxDepth)) {
+            try Checkpoint(path: path, options: placeholders)
+        }
+        var limits = ReadLimits()
+        limits.maxVisitedNodes = 100
+        #expect(throws: CheckpointError.limitExceeded(file: path, what: "TorchScript modules and tensors visited", limit: 100)) {
+            try Checkpoint(path: path, limits: limits, options: placeholders)
+        }
+    }
+
+    @Test("a module class the archive's code does not declare is a typed error naming the class and the code file")
+    func undeclaredClass() {
+        let path = HostileCorpus.folder.appendingPathComponent("torchscript_undeclared_class.pt").path
+        #expect(throws: CheckpointError.torchScriptClassUndefined(file: path, className: "__torch__.Ghost", entry: "archive/code/__torch__.py")) {
+            try Checkpoint(path: path, options: ReadOptions(unknownGlobals: .placeholder))
+        }
+    }
 }
