@@ -16,7 +16,8 @@ public struct StoredTensor: Sendable, Equatable {
     /// Element offset of the storage inside its root storage (legacy views).
     let rootOffset: Int
 
-    public var elementCount: Int { shape.reduce(1, *) }
+    /// The number of elements (the reader checked the shape's products when it built the tensor).
+    public var elementCount: Int { TensorShape.count(ofChecked: shape) }
     /// Bytes the tensor's values take when contiguous.
     public var byteCount: Int { elementCount * dtype.itemSize }
 

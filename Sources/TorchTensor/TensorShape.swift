@@ -21,6 +21,19 @@ public enum TensorShape {
         try? elementCount(shape)
     }
 
+    /// The element count of a shape a reader or a layer has already checked with
+    /// ``elementCount(_:)``; saturates at `Int.max` instead of trapping should an
+    /// unchecked shape reach it.
+    package static func count(ofChecked shape: [Int]) -> Int {
+        var count = 1
+        for extent in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: Swift.max(extent, 0))
+            if overflow { return .max }
+            count = product
+        }
+        return count
+    }
+
     /// `count · itemSize` bytes, or nil when it overflows.
     public static func byteCount(elements count: Int, itemSize: Int) -> Int? {
         let (bytes, overflow) = count.multipliedReportingOverflow(by: itemSize)

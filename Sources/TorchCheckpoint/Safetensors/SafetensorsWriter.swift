@@ -96,14 +96,12 @@ public enum SafetensorsWriter {
             guard let dtypeName = tensor.dtype.safetensorsName else {
                 throw WriteError.unsupportedDType(file: path, name: tensor.name, dtype: tensor.dtype, format: "safetensors")
             }
-            var count = tensor.dtype.itemSize
-            for extent in tensor.shape {
-                guard extent >= 0 else {
-                    throw WriteError.io(file: path, reason: "tensor '\(tensor.name)' has a negative dimension in shape \(tensor.shape)")
-                }
-                let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-                guard !overflow else { throw WriteError.io(file: path, reason: "tensor '\(tensor.name)': shape \(tensor.shape) overflows") }
-                count = product
+            guard tensor.shape.allSatisfy({ $0 >= 0 }) else {
+                throw WriteError.io(file: path, reason: "tensor '\(tensor.name)' has a negative dimension in shape \(tensor.shape)")
+            }
+            guard let elements = TensorShape.checkedElementCount(tensor.shape),
+                  let count = TensorShape.byteCount(elements: elements, itemSize: tensor.dtype.itemSize) else {
+                throw WriteError.io(file: path, reason: "tensor '\(tensor.name)': shape \(tensor.shape) overflows")
             }
             let (end, overflow) = offset.addingReportingOverflow(count)
             guard !overflow else { throw WriteError.io(file: path, reason: "the tensors' total size overflows at '\(tensor.name)'") }

@@ -67,7 +67,9 @@ public struct ConversionPlan: Sendable {
         public let sourceDType: DType
         public let dtype: DType
         public let shape: [Int]
-        public var byteCount: Int { shape.reduce(1, *) * dtype.itemSize }
+        public var byteCount: Int {
+            TensorShape.byteCount(elements: TensorShape.count(ofChecked: shape), itemSize: dtype.itemSize) ?? .max
+        }
     }
 
     public let entries: [Entry]
