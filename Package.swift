@@ -72,9 +72,9 @@ let tests: [Target] = [
     .testTarget(name: "TorchTensorTests", dependencies: ["TorchTensor", "TorchCheckpoint"]),
     .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint"]),
     .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "TorchCheckpoint"]),
-    .testTarget(name: "ExampleTests", dependencies: ["speaker-embed", "g2p-decode", "TorchCheckpoint"]),
     .testTarget(name: "TorchParityTests", dependencies: ["TorchParity", "TorchNN", "TorchCheckpoint"]),
-    .testTarget(name: "PTConvertTests", dependencies: ["ptconvert", "peak-memory", "TorchCheckpoint"]),
+    // Runs the built programs: ptconvert and the example models.
+    .testTarget(name: "PTConvertTests", dependencies: ["ptconvert", "peak-memory", "speaker-embed", "g2p-decode", "TorchCheckpoint"]),
     // Runs one program and reports its own peak memory and CPU time (see its header).
     .executableTarget(name: "peak-memory", path: "Tests/Tools/peak-memory"),
 ]

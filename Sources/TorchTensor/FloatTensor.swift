@@ -20,9 +20,7 @@ public struct FloatTensor: RowMajorTensor, Sendable, Equatable {
     ///   disagree; ``TensorError/negativeExtent(shape:)`` or
     ///   ``TensorError/elementCountOverflow(shape:)`` for an invalid shape.
     public init(shape: [Int], scalars: [Float]) throws {
-        guard try TensorShape.elementCount(shape) == scalars.count else {
-            throw TensorError.scalarCountMismatch(shape: shape, scalarCount: scalars.count)
-        }
+        try TensorShape.requireScalarCount(scalars.count, fills: shape)
         self.shape = shape
         self.scalars = scalars
     }
@@ -68,9 +66,7 @@ public struct IntegerTensor: RowMajorTensor, Sendable, Equatable {
     /// - Throws: ``TensorError/scalarCountMismatch(shape:scalarCount:)`` when the counts
     ///   disagree; ``TensorError`` for an invalid shape.
     public init(shape: [Int], scalars: [Int64]) throws {
-        guard try TensorShape.elementCount(shape) == scalars.count else {
-            throw TensorError.scalarCountMismatch(shape: shape, scalarCount: scalars.count)
-        }
+        try TensorShape.requireScalarCount(scalars.count, fills: shape)
         self.shape = shape
         self.scalars = scalars
     }

@@ -20,9 +20,7 @@ extension RowMajorTensor {
     /// can be made inconsistent after its checked init).
     /// - Throws: ``TensorError/scalarCountMismatch(shape:scalarCount:)``.
     public func validated() throws -> Self {
-        guard try TensorShape.elementCount(shape) == scalars.count else {
-            throw TensorError.scalarCountMismatch(shape: shape, scalarCount: scalars.count)
-        }
+        try TensorShape.requireScalarCount(scalars.count, fills: shape)
         return self
     }
 

@@ -16,6 +16,14 @@ public enum TensorShape {
         return count
     }
 
+    /// Throws unless `count` scalars fill `shape` exactly.
+    /// - Throws: ``TensorError/scalarCountMismatch(shape:scalarCount:)``, or the errors of ``elementCount(_:)``.
+    public static func requireScalarCount(_ count: Int, fills shape: [Int]) throws {
+        guard try elementCount(shape) == count else {
+            throw TensorError.scalarCountMismatch(shape: shape, scalarCount: count)
+        }
+    }
+
     /// ``elementCount(_:)`` as an optional, for callers that map the failure to their own error.
     public static func checkedElementCount(_ shape: [Int]) -> Int? {
         try? elementCount(shape)

@@ -6,38 +6,12 @@ import TorchCheckpoint
 /// tools/make_example_fixtures.py, and compares with torch's results.
 @Suite("Example models end to end")
 struct ExampleTests {
-    static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = PTConvertEndToEndTests.root
     static let speaker = root.appendingPathComponent("fixtures/examples/speaker")
     static let g2p = root.appendingPathComponent("fixtures/examples/g2p")
 
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    /// Runs a binary SwiftPM built next to this test bundle.
-    static func run(_ name: String, _ arguments: [String]) throws -> Run {
-        var candidates: [URL] = []
-        if let executable = Bundle.main.executableURL { candidates.append(executable.deletingLastPathComponent()) }
-        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
-        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-        candidates.append(root.appendingPathComponent(".build/debug"))
-        let binary = candidates.map { $0.appendingPathComponent(name) }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? root.appendingPathComponent(".build/debug/\(name)")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                   stderr: String(decoding: errData, as: UTF8.self))
+    static func run(_ name: String, _ arguments: [String]) throws -> PTConvertEndToEndTests.Run {
+        try PTConvertEndToEndTests.run(PTConvertEndToEndTests.program(name), arguments)
     }
 
     static func scratch() throws -> URL {
