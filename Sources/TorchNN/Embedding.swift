@@ -18,6 +18,9 @@ public struct Embedding: Module {
             throw LayerInputError.invalidConfiguration(
                 "Embedding needs positive sizes, got numEmbeddings \(numEmbeddings), embeddingDim \(embeddingDim)")
         }
+        guard TensorShape.checkedElementCount([numEmbeddings, embeddingDim]) != nil else {
+            throw LayerInputError.invalidConfiguration("a (\(numEmbeddings), \(embeddingDim)) table holds more elements than Int can count")
+        }
         var generator = SeededGenerator.make(seed)
         weight = FloatTensor(uncheckedShape: [numEmbeddings, embeddingDim],
                              scalars: generator.normal(count: numEmbeddings * embeddingDim))

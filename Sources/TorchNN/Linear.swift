@@ -22,6 +22,9 @@ public struct Linear: Module {
             throw LayerInputError.invalidConfiguration(
                 "Linear needs positive sizes, got inputFeatures \(inputFeatures), outputFeatures \(outputFeatures)")
         }
+        guard TensorShape.checkedElementCount([outputFeatures, inputFeatures]) != nil else {
+            throw LayerInputError.invalidConfiguration("a (\(outputFeatures), \(inputFeatures)) weight holds more elements than Int can count")
+        }
         var generator = SeededGenerator.make(seed)
         let bound = 1 / Float(inputFeatures).squareRoot()
         weight = FloatTensor(uncheckedShape: [outputFeatures, inputFeatures],

@@ -14,6 +14,12 @@ extension RecurrentStack {
         guard projSize < hiddenSize else {
             throw LayerInputError.invalidConfiguration("projSize (\(projSize)) must be smaller than hiddenSize (\(hiddenSize))")
         }
+        // Every weight's element count must be countable: sizes from a caller never trap.
+        let widestInput = max(inputSize, TensorShape.checkedElementCount([2, projSize > 0 ? projSize : hiddenSize]) ?? .max)
+        guard TensorShape.checkedElementCount([numLayers, 2, Kernel.gateCount, hiddenSize, widestInput]) != nil else {
+            throw LayerInputError.invalidConfiguration(
+                "the weights of inputSize \(inputSize), hiddenSize \(hiddenSize), numLayers \(numLayers) hold more elements than Int can count")
+        }
         self.kernel = kernel
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize

@@ -132,3 +132,12 @@ struct ModuleTests {
         #expect(throws: WeightLoadingError.unexpectedKey("lstm.extra")) { try LSTM(loading: source, prefix: "lstm.") }
     }
 }
+
+@Suite struct OversizedLayerTests {
+    @Test func sizesWhoseWeightsCannotBeCountedAreErrors() {
+        #expect(throws: LayerInputError.self) { try Linear(inputFeatures: Int.max / 2, outputFeatures: 3) }
+        #expect(throws: LayerInputError.self) { try Embedding(numEmbeddings: 1 << 40, embeddingDim: 1 << 40) }
+        #expect(throws: LayerInputError.self) { try LSTM(inputSize: 3, hiddenSize: Int.max / 3) }
+        #expect(throws: LayerInputError.self) { try GRU(inputSize: Int.max, hiddenSize: 2, numLayers: 2) }
+    }
+}
