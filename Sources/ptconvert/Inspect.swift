@@ -20,7 +20,7 @@ struct Inspect: ParsableCommand {
         do {
             checkpoint = try TensorFile.open(file, options: reading.readOptions)
         } catch {
-            throw unreadable(error)
+            throw failure(error)
         }
         print(output.json ? json(checkpoint) : table(checkpoint))
     }

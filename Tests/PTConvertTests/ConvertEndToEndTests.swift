@@ -32,8 +32,8 @@ struct ConvertEndToEndTests {
             let output = directory.appendingPathComponent("\(fixture).\(ext)").path
             let run = try E2E.ptconvert(["convert", input, output, "--quiet"] + arguments(for: fixture))
             if ext == "safetensors", hasComplex128 {
-                // safetensors has no complex128: refused, naming the tensor, nothing left behind.
-                #expect(run.status == 2)
+                // safetensors has no complex128: a usage error naming the tensor, nothing left behind.
+                #expect(run.status == 64)
                 #expect(run.stderr.contains("complex128"))
                 #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
                 continue
@@ -109,7 +109,7 @@ struct ConvertEndToEndTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let collision = try E2E.ptconvert(["convert", "fixtures/checkpoints/rnn_state_dict.pt",
                                            directory.appendingPathComponent("x.safetensors").path, "--rename", "_l[01]="])
-        #expect(collision.status == 2)
+        #expect(collision.status == 64)
         #expect(collision.stderr.contains("would both be written as"))
         let badExtension = try E2E.ptconvert(["convert", "fixtures/checkpoints/rnn_state_dict.pt", directory.appendingPathComponent("x.onnx").path])
         #expect(badExtension.status != 0)
