@@ -1,4 +1,7 @@
-/// CRC-32 (IEEE 802.3, as zip uses it), slice-by-8 so checking a large
+internal import CChecksum
+
+/// CRC-32 (IEEE 802.3, as zip uses it): folded with carry-less multiplication
+/// where the CPU has it, slice-by-8 otherwise, so checking a large
 /// stored record costs little next to reading it.
 enum CRC32 {
     private static let tables: [[UInt32]] = {
@@ -17,8 +20,21 @@ enum CRC32 {
         return tables
     }()
 
+    /// Whether the CPU folds with carry-less multiplication (CChecksum).
+    static let foldAvailable = ptc_crc32_fold_available() == 1
+
+    /// The CRC of `bytes`: the bulk folded with PCLMULQDQ where the CPU has it
+    /// (over ten times faster than the table), the rest by table.
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
+        guard foldAvailable, bytes.count >= 64, let base = bytes.baseAddress else { return tableChecksum(bytes) }
+        let bulk = bytes.count & ~15
+        let folded = ptc_crc32_fold(base.assumingMemoryBound(to: UInt8.self), bulk, 0xFFFF_FFFF)
+        return tableChecksum(UnsafeRawBufferPointer(rebasing: bytes[bulk...]), register: folded)
+    }
+
+    /// Slice-by-8 from the CRC register `register` (not inverted).
+    static func tableChecksum(_ bytes: UnsafeRawBufferPointer, register: UInt32 = 0xFFFF_FFFF) -> UInt32 {
+        var crc = register
         let t0 = tables[0], t1 = tables[1], t2 = tables[2], t3 = tables[3]
         let t4 = tables[4], t5 = tables[5], t6 = tables[6], t7 = tables[7]
         var i = 0

@@ -66,3 +66,19 @@ extension ShardedTensorStore {
         return try shards[shard].bytesInPlace(of: tensor)
     }
 }
+
+extension TensorStore {
+    /// Calls `body` with the tensor's elements, contiguous, row-major and
+    /// little-endian: in place in the memory map (no copy) when the file
+    /// already holds them that way — every safetensors tensor, and contiguous
+    /// tensors of stored little-endian `.pt` records — otherwise a gathered,
+    /// byte-swapped copy. The pointer is valid only inside `body`.
+    /// `releaseResidentMemory(of:)` drops the mapped pages afterwards.
+    public func withContiguousBytes<R>(_ name: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        let tensor = try requireTensor(name)
+        if let (region, range) = try bytesInPlace(of: tensor) {
+            return try region.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
+        }
+        return try contiguousBytes(name).withUnsafeBytes(body)
+    }
+}
