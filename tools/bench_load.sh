@@ -11,6 +11,8 @@
 #   safetensors load_file            safetensors.torch.load_file, sum every tensor
 #   ptconvert st->st / pt->st        ptconvert convert ... --quiet (whole process)
 #   cp st                            cp of the safetensors file (whole process)
+# With PTCONVERT_BEFORE=/path/to/ptconvert, that binary converts too (a
+# before/after comparison across commits).
 # Each runs in its own process under /usr/bin/time, which gives its peak
 # resident set. Load times are measured inside the process (after start-up and
 # `import torch`); convert and cp times are the whole process. Every file is
@@ -66,6 +68,10 @@ for round in $(seq "$ROUNDS"); do
     rm -f "$DIR/copy.safetensors"
     run "ptconvert .pt -> .safetensors"       wall "$BIN/ptconvert" convert "$DIR/model.pt" "$DIR/out.safetensors" --quiet
     rm -f "$DIR/out.safetensors"
+    if [[ -n ${PTCONVERT_BEFORE:-} ]]; then   # another build to compare with, e.g. an older commit's
+        run "ptconvert (before) .safetensors -> .safetensors" wall "$PTCONVERT_BEFORE" convert "$DIR/model.safetensors" "$DIR/out.safetensors" --quiet
+        rm -f "$DIR/out.safetensors"
+    fi
 done
 
 echo
