@@ -26,8 +26,20 @@ struct CRC32Tests {
                 }
             }
             #expect(mismatches.isEmpty)
-            #expect(CRC32.checksum(raw) == CRC32.tableChecksum(raw))
+            #expect(CRC32.serialChecksum(raw) == CRC32.tableChecksum(raw))
+            // Two halves combined equal the whole, wherever the split.
+            let whole = CRC32.tableChecksum(raw)
+            var wrongSplits: [Int] = []
+            for split in [0, 1, 63, 64, 1000, raw.count / 2, raw.count - 1, raw.count] {
+                let first = CRC32.serialChecksum(UnsafeRawBufferPointer(rebasing: raw[..<split]))
+                let second = CRC32.serialChecksum(UnsafeRawBufferPointer(rebasing: raw[split...]))
+                if CRC32.combine(first, second, secondLength: raw.count - split) != whole { wrongSplits.append(split) }
+            }
+            #expect(wrongSplits.isEmpty)
         }
+        // A record above the threshold goes through the two-thread path.
+        let large = (0..<(CRC32.parallelThreshold + 4097)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
+        large.withUnsafeBytes { #expect(CRC32.checksum($0) == CRC32.tableChecksum($0)) }
         // On x86-64 machines with PCLMULQDQ the fast path is the one tested above.
         #if arch(x86_64)
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
