@@ -55,7 +55,9 @@ let tools: [Target] = [
 let tests: [Target] = [
     .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint"]),
     .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "TorchCheckpoint"]),
-    .testTarget(name: "PTConvertTests", dependencies: ["ptconvert", "TorchCheckpoint"]),
+    .testTarget(name: "PTConvertTests", dependencies: ["ptconvert", "peak-memory", "TorchCheckpoint"]),
+    // Runs one program and reports its own peak memory and CPU time (see its header).
+    .executableTarget(name: "peak-memory", path: "Tests/Tools/peak-memory"),
 ]
 
 let package = Package(

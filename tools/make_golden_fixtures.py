@@ -33,7 +33,10 @@ from torch import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from golden import module_kind, run_golden, save_golden  # noqa: E402
+from golden import (  # noqa: E402
+    LastValidStep, TakeLastHidden, TakeOutput, choose_tolerance, module_kind, run_golden, save_golden,
+    save_golden_steps,
+)
 
 ROOT = os.path.dirname(HERE)
 GOLDEN_DIR = os.path.join(ROOT, "fixtures", "golden")
@@ -511,6 +514,161 @@ def drop_weight_hh_l0(directory):
     torch.save(sd, path)
 
 
+# --------------------------------------------------------------------------
+# Cases written through golden.py's own paths: tolerance chosen from torch's
+# float32 error, whole-module and TorchScript model.pt, multi-step models
+# --------------------------------------------------------------------------
+
+def _user_class(cls, module_name="my_project.models"):
+    """Make `cls` picklable by reference under a user's package name, as torch.save(model) does."""
+    import types
+    cls.__module__ = module_name
+    fake = sys.modules.get(module_name) or types.ModuleType(module_name)
+    setattr(fake, cls.__name__, cls)
+    sys.modules.setdefault(module_name.split(".")[0], types.ModuleType(module_name.split(".")[0]))
+    sys.modules[module_name] = fake
+    return cls
+
+
+def deep_lstm():
+    """3-layer LSTM(8, 24) whose weights are scaled 8x (gates saturate, c grows to ~70 as in
+    trained models), T = 100: torch's own float32 error exceeds 1e-5."""
+    _seed("lstm_deep_trained_scale")
+    m = nn.LSTM(8, 24, 3)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.mul_(8.0)
+    return m, torch.randn(100, 2, 8)
+
+
+class Speaker(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(3, 5, 2)
+        self.proj = nn.Linear(5, 2)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.proj(out)
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Module()
+        self.encoder.gru = nn.GRU(4, 5, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(10, 3)
+
+    def forward(self, x):
+        out, _ = self.encoder.gru(x)
+        return self.head(out)
+
+
+class Classifier(nn.Module):
+    """Embedding -> LSTM -> last valid step -> Linear -> log_softmax."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(12, 6)
+        self.rnn = nn.LSTM(6, 8, 2, batch_first=True)
+        self.last = LastValidStep()
+        self.head = nn.Linear(8, 5)
+        self.log_softmax = nn.LogSoftmax(dim=-1)
+
+
+class Encoder(nn.Module):
+    """Embedding -> bidirectional GRU -> h_n[-1] -> MLP -> softmax (saved as TorchScript)."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(9, 4)
+        self.gru = nn.GRU(4, 6, bidirectional=True)
+        self.fc1 = nn.Linear(6, 7)
+        self.fc2 = nn.Linear(7, 3)
+
+    def forward(self, tokens):
+        _, h = self.gru(self.embed(tokens))
+        return torch.softmax(self.fc2(torch.tanh(self.fc1(h[-1]))), dim=-1)
+
+
+def extra_cases():
+    """(name, module kind, notes, writer(directory))."""
+    def deep(directory):
+        m, x = deep_lstm()
+        save_golden(m, directory, x)  # tolerance chosen by golden.py
+
+    def torchscript(directory):
+        _seed("lstm_torchscript")
+        model = Speaker().eval()
+        x = torch.randn(6, 2, 3)
+        save_golden(model.rnn, directory, x, prefix="rnn.", checkpoint=torch.jit.script(model))
+
+    def whole_module(directory):
+        _seed("gru_whole_module")
+        model = _user_class(Tagger)().eval()
+        x = torch.randn(2, 5, 4)
+        save_golden(model.encoder.gru, directory, x, lengths=torch.tensor([5, 3]),
+                    prefix="encoder.gru.", checkpoint=model)
+
+    def classifier(directory):
+        _seed("steps_embedding_lstm_linear")
+        model = Classifier().eval()
+        tokens = torch.randint(0, 12, (3, 7))
+        lengths = torch.tensor([7, 2, 5])
+        save_golden_steps([model.embed, model.rnn, model.last, model.head, model.log_softmax], directory,
+                          tokens, lengths=lengths, model=model)
+
+    def encoder(directory):
+        _seed("steps_embedding_gru_mlp_scripted")
+        model = Encoder().eval()
+        tokens = torch.randint(0, 9, (5, 2))
+        steps = [model.embed, model.gru, TakeLastHidden(), model.fc1, nn.Tanh(), model.fc2, nn.Softmax(dim=-1)]
+        golden = save_golden_steps(steps, directory, tokens, model=model, checkpoint=torch.jit.script(model))
+        with torch.no_grad():
+            assert torch.allclose(golden["output"], model(tokens), atol=1e-6), "steps differ from forward()"
+
+    def sequential(directory):
+        _seed("steps_linear_rnn_sigmoid")
+        seq = nn.Sequential(nn.Linear(3, 4), nn.RNN(4, 5, nonlinearity="relu"), TakeOutput(), nn.ReLU(),
+                            nn.Linear(5, 2), nn.Sigmoid())
+        save_golden_steps(seq, directory, torch.randn(6, 2, 3))
+
+    return [
+        ("lstm_deep_trained_scale", "LSTM", "3-layer LSTM(8, 24), weights x8 like trained ones, T=100: "
+         "tolerance chosen by golden.py from torch's float32 error", deep),
+        ("lstm_torchscript", "LSTM", "model.pt is a TorchScript archive (torch.jit.script of a model "
+         "holding rnn = LSTM(3, 5, 2)); full_model", torchscript),
+        ("gru_whole_module", "GRU", "model.pt is torch.save(model) of a user class "
+         "(my_project.models.Tagger); bidirectional batch_first GRU with lengths; full_model", whole_module),
+        ("steps_embedding_lstm_linear", "steps", "Embedding -> LSTM(2 layers, batch_first) with lengths -> "
+         "last valid step -> Linear -> log_softmax", classifier),
+        ("steps_embedding_gru_mlp_scripted", "steps", "Embedding -> bidirectional GRU -> h_n[-1] -> Linear -> "
+         "tanh -> Linear -> softmax; model.pt is TorchScript", encoder),
+        ("steps_linear_rnn_sigmoid", "steps", "nn.Sequential(Linear, RNN relu, output, relu, Linear, sigmoid), "
+         "prefixes 0. 1. 4.", sequential),
+    ]
+
+
+def perturbed_deep_weight(directory):
+    """The deep LSTM's golden with one recurrent weight changed by 1e-3 in model.pt: a real
+    but small weight error must still fail at the chosen tolerance."""
+    m, x = deep_lstm()
+    save_golden(m, directory, x)
+    with open(os.path.join(directory, "case.json")) as f:
+        tol = json.load(f)["atol"]
+    bad = copy.deepcopy(m)
+    with torch.no_grad():
+        bad.weight_hh_l0[5, 3] += 1e-3
+    torch.save(bad.state_dict(), os.path.join(directory, "model.pt"))
+    # The change must show far outside the tolerance in torch itself (float64).
+    good64 = run_golden(copy.deepcopy(m).double(), x.double())
+    bad64 = run_golden(bad.double(), x.double())
+    effect = max(float(((bad64[k] - good64[k]).abs() / (tol + tol * good64[k].abs())).max()) for k in good64
+                 if k in ("output", "h_n", "c_n"))
+    assert effect > 10, f"perturbation is only {effect:.1f}x the tolerance"
+    print(f"lstm_deep_perturbed_weight: effect {effect:.0f}x the tolerance {tol:g}")
+
+
 BROKEN_README = """\
 # Deliberately broken golden fixtures (negative tests)
 
@@ -522,6 +680,10 @@ A correct implementation must FAIL on each of these.
   real golden. A parity check must report a mismatch (the tolerance is 1e-5).
 - `missing_key/`: an LSTM case (same as `lstm_h0c0`) whose `model.pt` lacks
   `weight_hh_l0`. A loader must report the missing key.
+- `lstm_deep_perturbed_weight/`: the golden of `../golden/lstm_deep_trained_scale`
+  (tolerance chosen by `golden.py` from torch's own float32 error) with
+  `weight_hh_l0[5, 3]` changed by +1e-3 in `model.pt`. The tolerance, though wider
+  than 1e-5, must still catch this weight error.
 """
 
 
@@ -532,6 +694,11 @@ def main():
     index = []
     for name, notes, builder, transforms, tol in CASES:
         kind = make_case(name, builder, transforms, tol, os.path.join(GOLDEN_DIR, name))
+        index.append({"name": name, "module": kind, "notes": notes})
+    for name, kind, notes, write in extra_cases():
+        directory = os.path.join(GOLDEN_DIR, name)
+        write(directory)
+        print(f"{name:38s} {kind:8s} {sum(os.path.getsize(os.path.join(directory, f)) for f in os.listdir(directory)) / 1024:.1f} KB")
         index.append({"name": name, "module": kind, "notes": notes})
     idx_path = os.path.join(GOLDEN_DIR, "INDEX.json")
     with open(idx_path, "w") as f:
@@ -544,6 +711,7 @@ def main():
               os.path.join(BROKEN_DIR, "lstm_perturbed"), post=perturb_output)
     make_case("lstm_h0c0", spec["builder"], spec["transforms"], spec["tol"],
               os.path.join(BROKEN_DIR, "missing_key"), post=drop_weight_hh_l0)
+    perturbed_deep_weight(os.path.join(BROKEN_DIR, "lstm_deep_perturbed_weight"))
     with open(os.path.join(BROKEN_DIR, "README.md"), "w") as f:
         f.write(BROKEN_README)
     print(f"{len(CASES)} golden cases written to {GOLDEN_DIR}; broken fixtures in {BROKEN_DIR}")

@@ -38,6 +38,7 @@ struct ConvertMemoryTests {
             let run = try MemoryBudgetTests.measure(["convert", from, path, "--quiet"])
             #expect(run.exitCode == 0, "\(run.stderr)")
             let peak = run.maxRSSKB * 1024
+            print("convert \(from.split(separator: "/").last ?? "") → \(output): peak \(run.maxRSSKB) KB (floor \(run.floorKB) KB)")
             #expect(peak < 128 << 20, "peak resident set \(peak >> 20) MB while converting \(inputSize >> 20) MB")
             let source = try Checkpoint(path: input), written = try TensorFile.open(path)
             #expect(written.tensors.map(\.name) == source.tensors.map(\.name))

@@ -100,6 +100,15 @@ struct PTConvertEndToEndTests {
         #expect(run.stderr.contains(file))
     }
 
+    @Test("the fixture lists that parameterized tests iterate are not empty")
+    func fixtureListsArePresent() {
+        // An empty list would make each parameterized test pass with no case run.
+        #expect(Self.sidecars.count >= 20)
+        #expect(ConvertEndToEndTests.checkpoints.count == Self.sidecars.count)
+        #expect(Self.goldenFixtures.count >= 40)
+        #expect(MemoryBudgetTests.bombs.count >= 30)
+    }
+
     @Test("verify passes every golden fixture made by torch")
     func verifyAll() throws {
         #expect(Self.goldenFixtures.count >= 40)
@@ -122,7 +131,13 @@ struct PTConvertEndToEndTests {
         let run = try Self.ptconvert(["verify", "fixtures/golden/lstm", "fixtures/golden-broken/missing_key"])
         #expect(run.status == 2)
         #expect(run.stdout.contains("PASS  lstm"))
-        #expect(run.stdout.contains("weight_hh_l0"))
+        // The README promises the reason on stderr: one ERROR line naming the file and the key.
+        #expect(!run.stdout.contains("ERROR") && !run.stdout.contains("weight_hh_l0"))
+        let errors = run.stderr.split(separator: "\n")
+        #expect(errors.count == 1)
+        #expect(errors.first?.hasPrefix("ERROR missing_key") == true)
+        #expect(errors.first?.contains("fixtures/golden-broken/missing_key/model.pt: ") == true)
+        #expect(errors.first?.contains("weight_hh_l0") == true)
     }
 
     @Test("verify --json reports every comparison")

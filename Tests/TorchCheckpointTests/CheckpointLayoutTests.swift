@@ -37,13 +37,16 @@ struct CheckpointLayoutTests {
     func bigEndian() throws {
         let checkpoint = try open("big_endian.pt")
         #expect(checkpoint.isBigEndian)
-        let bytes = try checkpoint.contiguousBytes(checkpoint.tensors[0].name)
-        let floats = try checkpoint.floatTensor(checkpoint.tensors[0].name)
-        // contiguousBytes is little-endian: reinterpreting it gives the values back.
-        if checkpoint.tensors[0].dtype == .float32 {
-            let reread = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-            #expect(reread == floats.scalars)
-        }
+        let expected = try Expectation.load("big_endian.expected.json")
+        let float32 = try #require(checkpoint.tensors.first { $0.dtype == .float32 }, "big_endian.pt has a float32 tensor")
+        let want = try #require(expected.tensors.first { $0.name == float32.name })
+        let bytes = try checkpoint.contiguousBytes(float32.name)
+        let floats = try checkpoint.floatTensor(float32.name)
+        #expect(floats.scalars == want.values.doubles.map { Float($0) })
+        // contiguousBytes is little-endian: reinterpreting it gives torch's values back.
+        let reread = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        #expect(reread == floats.scalars)
+        #expect(reread.contains { $0 != 0 }, "values that read the same in either byte order prove nothing")
     }
 
     @Test("the legacy stream format and every zip variant are recognised")

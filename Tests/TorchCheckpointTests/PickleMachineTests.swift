@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TorchCheckpoint
 
@@ -71,53 +72,93 @@ struct PickleMachineTests {
     }
 }
 
-/// Deep nesting must be torn down without recursion (found by the fuzzer).
+/// Deep nesting must be built, refused and torn down without recursion (found
+/// by the fuzzer). Each test runs in a child process (an exit test): the
+/// failure these guard against is a stack overflow, which would otherwise
+/// kill the whole test run instead of failing one test.
 @Suite("Pickle teardown")
 struct PickleTeardownTests {
-    private func run(_ bytes: [UInt8]) throws -> PickleValue {
+    static func run(_ bytes: [UInt8]) throws -> PickleValue {
         var machine = PickleMachine(file: "deep.pkl", limits: .default) { _, offset in
             throw CheckpointError.corruptPickle(file: "deep.pkl", offset: offset, reason: "no storages here")
         }
         return try bytes.withUnsafeBytes { try machine.run($0).value }
     }
 
+    /// What the child writes before describing a wrong outcome.
+    static let mismatch = "PICKLE-TEARDOWN-MISMATCH: "
+
+    /// In the child: describe what went wrong on stderr and exit normally, so
+    /// the parent gets the description (a crash fails the exit condition itself,
+    /// and then no output is returned).
+    static func fail(_ what: String) -> Never {
+        FileHandle.standardError.write(Data((mismatch + what + "\n").utf8))
+        exit(EXIT_SUCCESS)
+    }
+
+    /// In the parent: a wrong outcome the child described fails the test.
+    static func record(_ result: ExitTest.Result?) {
+        guard let result else { return }
+        let said = String(decoding: result.standardErrorContent, as: UTF8.self)
+        if let range = said.range(of: mismatch) {
+            Issue.record(Comment(rawValue: said[range.upperBound...].trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+    }
+
     @Test("a 200,000-deep TUPLE1 chain is built and released without overflowing the stack")
-    func deepTuples() throws {
-        let levels = 200_000
-        let value = try run([0x80, 0x02, 0x4E] + [UInt8](repeating: 0x85, count: levels) + [0x2E])
-        guard case let .tuple(outer) = value else { Issue.record("not a tuple"); return }
-        #expect(outer.count == 1)
+    func deepTuples() async {
+        Self.record(await #expect(processExitsWith: .success, observing: [\.standardErrorContent]) {
+            let value = try PickleTeardownTests.run([0x80, 0x02, 0x4E] + [UInt8](repeating: 0x85, count: 200_000) + [0x2E])
+            guard case let .tuple(outer) = value, outer.count == 1 else { PickleTeardownTests.fail("not a 1-tuple: \(value)") }
+        })
     }
 
     @Test("a 200,000-deep list chain appended top-down through the memo is released without recursion")
-    func deepListsTopDown() throws {
-        // L1 in memo 0; then per level: EMPTY_LIST, BINPUT 1, APPEND, POP, BINGET 1.
-        var bytes: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00]
-        for _ in 0..<200_000 { bytes += [0x5D, 0x71, 0x01, 0x61, 0x30, 0x68, 0x01] }
-        bytes += [0x2E]
-        guard case .list = try run(bytes) else { Issue.record("not a list"); return }
+    func deepListsTopDown() async {
+        Self.record(await #expect(processExitsWith: .success, observing: [\.standardErrorContent]) {
+            // L1 in memo 0; then per level: EMPTY_LIST, BINPUT 1, APPEND, POP, BINGET 1.
+            var bytes: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00]
+            for _ in 0..<200_000 { bytes += [0x5D, 0x71, 0x01, 0x61, 0x30, 0x68, 0x01] }
+            bytes += [0x2E]
+            guard case .list = try PickleTeardownTests.run(bytes) else { PickleTeardownTests.fail("not a list") }
+        })
     }
 
     @Test("a deeply nested tuple used as a dict key is refused, not hashed recursively")
-    func deepKey() throws {
-        // EMPTY_DICT, NONE, TUPLE1 x 100000 (the key), NONE (the value), SETITEM
-        let bytes: [UInt8] = [0x80, 0x02, 0x7D, 0x4E] + [UInt8](repeating: 0x85, count: 100_000) + [0x4E, 0x73, 0x2E]
-        #expect(throws: CheckpointError.limitExceeded(file: "deep.pkl", what: "dict key nesting", limit: PickleMachine.maxKeyDepth)) {
-            try run(bytes)
-        }
-        // A tuple key of a few levels is fine, and equal tuples are one key.
-        let shallow: [UInt8] = [0x80, 0x02, 0x7D, 0x4B, 0x01, 0x85, 0x85, 0x4E, 0x73, 0x4B, 0x01, 0x85, 0x85, 0x88, 0x73, 0x2E]
-        guard case let .dict(dict) = try run(shallow) else { Issue.record("not a dict"); return }
-        #expect(dict.count == 1)
-        guard case .bool(true)? = dict.values.first else { Issue.record("the second SETITEM did not replace the first"); return }
+    func deepKey() async {
+        Self.record(await #expect(processExitsWith: .success, observing: [\.standardErrorContent]) {
+            // EMPTY_DICT, NONE, TUPLE1 x 100000 (the key), NONE (the value), SETITEM
+            let bytes: [UInt8] = [0x80, 0x02, 0x7D, 0x4E] + [UInt8](repeating: 0x85, count: 100_000) + [0x4E, 0x73, 0x2E]
+            let expected = CheckpointError.limitExceeded(file: "deep.pkl", what: "dict key nesting", limit: PickleMachine.maxKeyDepth)
+            do {
+                _ = try PickleTeardownTests.run(bytes)
+                PickleTeardownTests.fail("a 100,000-deep key was accepted")
+            } catch let error as CheckpointError where error == expected {
+            } catch {
+                PickleTeardownTests.fail("expected \(expected), got \(error)")
+            }
+            // A tuple key of a few levels is fine, and equal tuples are one key.
+            let shallow: [UInt8] = [0x80, 0x02, 0x7D, 0x4B, 0x01, 0x85, 0x85, 0x4E, 0x73, 0x4B, 0x01, 0x85, 0x85, 0x88, 0x73, 0x2E]
+            guard case let .dict(dict) = try PickleTeardownTests.run(shallow), dict.count == 1,
+                  case .bool(true)? = dict.values.first else {
+                PickleTeardownTests.fail("equal tuple keys are not one key, or the second SETITEM did not replace the first")
+            }
+        })
     }
 
     @Test("a checkpoint nesting past the depth limit is refused when naming tensors")
-    func flattenDepth() throws {
-        let value = try run([0x80, 0x02, 0x4E] + [UInt8](repeating: 0x85, count: 5_000) + [0x2E])
-        #expect(throws: CheckpointError.limitExceeded(file: "deep.pkl", what: "container nesting", limit: ReadLimits.default.maxDepth)) {
-            try Flattener(file: "deep.pkl", limits: .default).flatten(value)
-        }
+    func flattenDepth() async {
+        Self.record(await #expect(processExitsWith: .success, observing: [\.standardErrorContent]) {
+            let value = try PickleTeardownTests.run([0x80, 0x02, 0x4E] + [UInt8](repeating: 0x85, count: 5_000) + [0x2E])
+            let expected = CheckpointError.limitExceeded(file: "deep.pkl", what: "container nesting", limit: ReadLimits.default.maxDepth)
+            do {
+                _ = try Flattener(file: "deep.pkl", limits: .default).flatten(value)
+                PickleTeardownTests.fail("5,000 levels were flattened")
+            } catch let error as CheckpointError where error == expected {
+            } catch {
+                PickleTeardownTests.fail("expected \(expected), got \(error)")
+            }
+        })
     }
 }
 

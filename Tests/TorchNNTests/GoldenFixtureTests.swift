@@ -16,10 +16,17 @@ let goldenCaseNames: [String] = (try? GoldenFixture.discover(in: goldenRoot).map
 struct GoldenFixtureTests {
     @Test("the golden set is present and matches INDEX.json")
     func fixturesArePresent() throws {
-        #expect(goldenCaseNames.count >= 70)
+        #expect(goldenCaseNames.count >= 77)
         let data = try Data(contentsOf: goldenRoot.appendingPathComponent("INDEX.json"))
         let index = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
         #expect(Set(index.compactMap { $0["name"] as? String }) == Set(goldenCaseNames))
+    }
+
+    @Test("the README states how many golden fixtures there are")
+    func readmeCount() throws {
+        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme.contains("runs all \(goldenCaseNames.count) bundled golden fixtures"))
+        #expect(readme.contains("`fixtures/golden/`: \(goldenCaseNames.count) golden parity cases"))
     }
 
     @Test("every golden fixture passes", arguments: goldenCaseNames)
@@ -27,7 +34,7 @@ struct GoldenFixtureTests {
         let fixture = try GoldenFixture(directory: goldenRoot.appendingPathComponent(name))
         let report = try fixture.verify()
         #expect(report.passed, "\(report)")
-        #expect(report.comparisons.map(\.name) == expectedComparisons(fixture.testCase.module))
+        #expect(report.comparisons.map(\.name) == expectedComparisons(fixture.testCase.model))
     }
 
     @Test("the perturbed fixture fails on output only")
@@ -38,7 +45,12 @@ struct GoldenFixtureTests {
         let output = try #require(report.comparisons.first { $0.name == "output" })
         #expect(!output.passed)
         #expect(output.mismatches == 1)
-        #expect(output.worstIndex == 7)
+        // Flat index 7 of output (T 5, B 3, H 4) is [0, 1, 3].
+        let worst = try #require(output.worst)
+        #expect(worst.index == [0, 1, 3])
+        #expect(worst.expected == Double(fixture.expectedOutput!.scalars[7]))
+        #expect(abs(worst.actual - worst.expected) > 9e-4)
+        #expect(worst.tolerance == 1e-5 + 1e-5 * abs(worst.expected))
         #expect(output.maxAbsError > 5e-4 && output.maxAbsError < 2e-3)
         #expect(report.comparisons.filter { $0.name != "output" }.allSatisfy { $0.passed })
         #expect(report.description.hasPrefix("FAIL"))
@@ -62,7 +74,7 @@ struct GoldenFixtureTests {
         #expect(try !output.verify().passed)
 
         var hN = fixture
-        hN.expectedHN.scalars[hN.expectedHN.scalars.count - 1] -= 1e-3
+        hN.expectedHN!.scalars[hN.expectedHN!.scalars.count - 1] -= 1e-3
         let hReport = try hN.verify()
         #expect(!hReport.passed)
         #expect(hReport.comparisons.first { $0.name == "h_n" }?.passed == false)
@@ -72,7 +84,7 @@ struct GoldenFixtureTests {
         #expect(try !cN.verify().passed)
 
         var shape = fixture
-        shape.expectedHN.shape = [shape.expectedHN.scalars.count]
+        shape.expectedHN!.shape = [shape.expectedHN!.scalars.count]
         #expect(try !shape.verify().passed)
     }
 
@@ -142,8 +154,9 @@ struct GoldenFixtureTests {
     }
 }
 
-private func expectedComparisons(_ module: String) -> [String] {
-    switch module {
+private func expectedComparisons(_ model: GoldenFixture.Case.Model) -> [String] {
+    guard case let .module(step) = model else { return ["output"] }
+    switch step.module {
     case "LSTM": return ["output", "h_n", "c_n"]
     case "RNN", "GRU": return ["output", "h_n"]
     case "LSTMCell": return ["h_n", "c_n"]

@@ -54,7 +54,7 @@ extension Checkpoint {
         let (byteCount, o3) = count.multipliedReportingOverflow(by: item)
         let (end, o4) = start.addingReportingOverflow(byteCount)
         guard !o1, !o2, !o3, !o4 else { return nil }
-        let region = try storageBytes(tensor.storageKey)
+        let region = try storageBytes(tensor.storageKey, for: tensor.name)
         guard end <= region.count else { return nil }  // gather reports the precise error
         return (region, start..<end)
     }
