@@ -28,9 +28,13 @@ let systemLibraries: [Target] = [
 // builds on both. TorchNN does not need libzip.
 let libraries: [Target] = [
     .target(name: "TorchTensor"),
+    // CRC-32 with carry-less multiplication for checking stored records at
+    // memory speed; compiled without flags, the x86 code carries its own
+    // target attribute and runs only after a CPUID check.
+    .target(name: "CChecksum"),
     .target(
         name: "TorchCheckpoint",
-        dependencies: ["TorchTensor", "CZip"]
+        dependencies: ["TorchTensor", "CZip", "CChecksum"]
     ),
     .target(
         name: "TorchNN",
@@ -65,6 +69,8 @@ let tools: [Target] = [
         dependencies: ["TorchNN", "TorchCheckpoint", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
     .executableTarget(name: "rnn-benchmark", dependencies: ["TorchNN", "TorchCheckpoint"], path: "Sources/rnn-benchmark"),
+    // Opens a checkpoint and reads every element; tools/bench_load.sh compares it with torch.
+    .executableTarget(name: "load-benchmark", dependencies: ["TorchCheckpoint"], path: "Sources/load-benchmark"),
 ]
 
 // MARK: - Tests

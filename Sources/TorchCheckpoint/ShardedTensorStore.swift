@@ -8,7 +8,7 @@ public final class ShardedTensorStore: TensorStore, Sendable {
     public let tensors: [StoredTensor]
     /// The shard files, in the order first named by the weight map.
     public let shards: [any TensorStore]
-    private let shardOfTensor: [String: Int]
+    let shardOfTensor: [String: Int]
     private let byName: [String: Int]
 
     public init(indexPath: String, limits: ReadLimits = .default) throws {
