@@ -9,21 +9,7 @@ struct PickleWriter {
     /// names, or `UntypedStorage` (of `torch.storage`) for the dtypes torch
     /// 2.15 saves untyped, rebuilt with `_rebuild_tensor_v3` and the dtype.
     static func storageClass(for dtype: DType) -> String? {
-        switch dtype {
-        case .float32: return "FloatStorage"
-        case .float64: return "DoubleStorage"
-        case .float16: return "HalfStorage"
-        case .bfloat16: return "BFloat16Storage"
-        case .int64: return "LongStorage"
-        case .int32: return "IntStorage"
-        case .int16: return "ShortStorage"
-        case .int8: return "CharStorage"
-        case .uint8: return "ByteStorage"
-        case .bool: return "BoolStorage"
-        case .complex64: return "ComplexFloatStorage"
-        case .complex128: return "ComplexDoubleStorage"
-        default: return untypedStorage
-        }
+        dtype.legacyStorageClass ?? untypedStorage
     }
 
     /// The whole pickle for `tensors` (storage keys "0", "1", ... in order).
