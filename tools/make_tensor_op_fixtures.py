@@ -98,6 +98,12 @@ def main() -> None:
     case("normalize_1", "normalize", [x], F.normalize(x, p=2, dim=1), axis=1, eps=1e-12)
     case("normalize_tiny_eps", "normalize", [tiny], F.normalize(tiny, p=2, dim=1), axis=1, eps=1e-12)
 
+    case("sub_broadcast", "sub", [x, col], x - col)
+    divisor = torch.rand(5) + 0.5
+    case("div_broadcast", "div", [x, divisor], x / divisor)
+    case("unsqueeze_1", "unsqueeze", [x], x.unsqueeze(1), axis=1)
+    case("unsqueeze_last", "unsqueeze", [x], x.unsqueeze(-1), axis=-1)
+
     os.makedirs(ROOT, exist_ok=True)
     save_file(tensors, os.path.join(ROOT, "ops.safetensors"))
     with open(os.path.join(ROOT, "ops.json"), "w") as f:

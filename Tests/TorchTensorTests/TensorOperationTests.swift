@@ -38,7 +38,7 @@ struct TensorOperationTests {
 
     @Test func everyOperationHasCases() {
         let ops = Set(OperationCase.all.map(\.op))
-        let expected: Set = ["select", "slice", "reshape", "transpose", "concatenate", "last_step", "add", "mul",
+        let expected: Set = ["select", "slice", "reshape", "transpose", "concatenate", "last_step", "add", "mul", "sub", "div", "unsqueeze",
                              "relu", "tanh", "sigmoid", "gelu", "softmax", "log_softmax", "argmax", "normalize"]
         #expect(ops == expected)
     }
@@ -71,6 +71,9 @@ struct TensorOperationTests {
             got = try x.lastValidStep(lengths: lengths, batchFirst: batchFirst)
         case "add": got = try x.adding(inputs[1])
         case "mul": got = try x.multiplying(inputs[1])
+        case "sub": got = try x.subtracting(inputs[1])
+        case "div": got = try x.dividing(by: inputs[1])
+        case "unsqueeze": got = try x.unsqueezed(axis: try #require(c.axis))
         case "relu": got = x.relu()
         case "tanh": got = x.tanh()
         case "sigmoid": got = x.sigmoid()
@@ -85,7 +88,7 @@ struct TensorOperationTests {
         let expected = try file.floatTensor(c.output)
         #expect(got.shape == expected.shape)
         // Layout operations move values: exact. Arithmetic: within float32 rounding of torch's kernels.
-        let exact = ["select", "slice", "reshape", "transpose", "concatenate", "last_step", "relu"].contains(c.op)
+        let exact = ["select", "slice", "reshape", "transpose", "concatenate", "last_step", "relu", "unsqueeze"].contains(c.op)
         for (i, (a, b)) in zip(got.scalars, expected.scalars).enumerated() {
             let tolerance: Float = exact ? 0 : 1e-6 + 1e-5 * abs(b)
             if !(abs(a - b) <= tolerance) {
