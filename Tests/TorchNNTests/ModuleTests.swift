@@ -141,3 +141,66 @@ struct ModuleTests {
         #expect(throws: LayerInputError.self) { try GRU(inputSize: Int.max, hiddenSize: 2, numLayers: 2) }
     }
 }
+
+/// A module with a parameter of its own, as the "Build a model" article writes it.
+struct TestScale: Module {
+    var gain: FloatTensor
+
+    init(loading loader: inout ModuleLoader, prefix: String) throws {
+        gain = try loader.tensor(prefix + "gain", shape: [3])
+    }
+
+    func stateDictionary(prefix: String) -> TensorDictionary {
+        TensorDictionary([prefix + "gain": gain])
+    }
+}
+
+/// A model whose sizes are fixed, checked before the layers infer theirs.
+struct TestFixedEncoder: Module {
+    var lstm: LSTM
+
+    init(loading loader: inout ModuleLoader, prefix: String) throws {
+        loader.expectShapes(of: try LSTM(inputSize: 3, hiddenSize: 4, numLayers: 2, seed: 0), prefix: prefix + "lstm.")
+        lstm = try LSTM(loading: &loader, prefix: prefix + "lstm.")
+    }
+}
+
+@Suite struct ModuleLoaderTests {
+    @Test func parametersOfYourOwn() throws {
+        let loaded = try TestScale(loading: TensorDictionary(["s.gain": FloatTensor([1, 2, 3])]), prefix: "s.")
+        #expect(loaded.gain == FloatTensor([1, 2, 3]))
+        #expect(throws: ModuleLoadingError(prefix: "", problems: [.shapeMismatch(key: "gain", expected: [3], found: [2])])) {
+            try TestScale(loading: TensorDictionary(["gain": FloatTensor([1, 2])]))
+        }
+        #expect(throws: ModuleLoadingError(prefix: "", problems: [.missingKey("gain"), .unexpectedKey("scale")])) {
+            try TestScale(loading: TensorDictionary(["scale": FloatTensor([1, 2, 3])]))
+        }
+    }
+
+    @Test func fixedSizesReportALayerMissingFromTheCheckpoint() throws {
+        // One layer where the model has two: inferred alone, it would load as a smaller LSTM.
+        let oneLayer = try LSTM(inputSize: 3, hiddenSize: 4, numLayers: 1, seed: 1).stateDictionary(prefix: "lstm.")
+        do {
+            _ = try TestFixedEncoder(loading: oneLayer)
+            Issue.record("a one-layer checkpoint loaded into a two-layer model")
+        } catch let error as ModuleLoadingError {
+            #expect(error.missingKeys == ["lstm.weight_ih_l1", "lstm.weight_hh_l1", "lstm.bias_ih_l1", "lstm.bias_hh_l1"])
+            #expect(error.problems.count == 4)
+        }
+        let wider = try LSTM(inputSize: 5, hiddenSize: 4, numLayers: 2, seed: 1).stateDictionary(prefix: "lstm.")
+        #expect(throws: ModuleLoadingError(prefix: "", problems: [.shapeMismatch(key: "lstm.weight_ih_l0", expected: [16, 3], found: [16, 5])])) {
+            try TestFixedEncoder(loading: wider)
+        }
+        let right = try LSTM(inputSize: 3, hiddenSize: 4, numLayers: 2, seed: 1).stateDictionary(prefix: "lstm.")
+        #expect(try TestFixedEncoder(loading: right).lstm.stateDictionary() == right.renamingPrefix())
+    }
+}
+
+private extension TensorDictionary {
+    /// The same tensors with the "lstm." prefix removed.
+    func renamingPrefix() -> TensorDictionary {
+        var result = TensorDictionary()
+        for name in tensorNames { result[String(name.dropFirst("lstm.".count))] = self[name] }
+        return result
+    }
+}
