@@ -36,8 +36,8 @@ struct StreamingTests {
             var stream = try lstm.makeStream(batchSize: 2, initialState: state)
             let outputs = try chunks(input, sizes: sizes, batchFirst: false).map { try stream.feed($0) }
             try expectClose(FloatTensor.concatenate(outputs), whole.output, tolerance: 1e-6, "chunks \(sizes)")
-            expectClose(stream.h, whole.hN, tolerance: 1e-6)
-            expectClose(try #require(stream.c), try #require(whole.cN), tolerance: 1e-6)
+            expectClose(stream.hN, whole.hN, tolerance: 1e-6)
+            expectClose(try #require(stream.cN), try #require(whole.cN), tolerance: 1e-6)
             #expect(stream.stepsConsumed == 9)
         }
     }
@@ -54,8 +54,8 @@ struct StreamingTests {
             let streamed = try FloatTensor.concatenate(try outputs.map { try $0.select(axis: 0, index: b) })
             try expectClose(streamed, whole.output.select(axis: 0, index: b), tolerance: 1e-6)
         }
-        expectClose(stream.h, whole.hN, tolerance: 1e-6)
-        #expect(stream.c == nil)
+        expectClose(stream.hN, whole.hN, tolerance: 1e-6)
+        #expect(stream.cN == nil)
     }
 
     @Test("unbatched RNN stream, one step at a time")
@@ -70,8 +70,8 @@ struct StreamingTests {
         var outputs: [FloatTensor] = []
         for t in 0..<6 { outputs.append(try stream.feed(input.select(axis: 0, index: t).unsqueezed(axis: 0))) }
         try expectClose(FloatTensor.concatenate(outputs), whole.output, tolerance: 1e-6)
-        expectClose(stream.h, whole.hN, tolerance: 1e-6)
-        #expect(stream.h.shape == [2, 3])
+        expectClose(stream.hN, whole.hN, tolerance: 1e-6)
+        #expect(stream.hN.shape == [2, 3])
     }
 
     @Test("bidirectional layers cannot stream")
