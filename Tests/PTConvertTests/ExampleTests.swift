@@ -61,12 +61,16 @@ struct ExampleTests {
         return url
     }
 
-    @Test func speakerEmbedReadsASafetensorsModel() throws {
+    @Test func speakerEmbedReadsASafetensorsModelAndPtFrames() throws {
         let directory = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: directory) }
         let model = try Self.safetensorsCheckpoint(in: directory) { $0["similarity_weight"] = nil; $0["similarity_bias"] = nil }
+        // The frames as a .pt file, the other input format.
+        let frames = directory.appendingPathComponent("frames.pt")
+        let framesTensor = try SafetensorsFile(contentsOf: Self.speaker.appendingPathComponent("frames.safetensors")).floatTensor("frames")
+        try TorchZipWriter.write([ExportTensor(name: "frames", tensor: framesTensor)], to: frames.path)
         let output = directory.appendingPathComponent("embeddings.safetensors")
-        let run = try Self.run("speaker-embed", [model.path, Self.speaker.appendingPathComponent("frames.safetensors").path, output.path])
+        let run = try Self.run("speaker-embed", [model.path, frames.path, output.path])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.isEmpty)
         try Self.expectEmbeddings(output)
