@@ -22,13 +22,17 @@ let systemLibraries: [Target] = [
 
 // MARK: - Libraries
 let libraries: [Target] = [
+    // The packed recurrent-step and matrix kernels, in plain C: each instruction-set
+    // variant is selected per function with `__attribute__((target(...)))` and chosen
+    // at run time from CPUID, so the target needs no compiler flag.
+    .target(name: "CRecurrentKernels"),
     .target(
         name: "TorchCheckpoint",
         dependencies: ["CZip"]
     ),
     .target(
         name: "TorchNN",
-        dependencies: ["TorchCheckpoint", "COpenBLAS"]
+        dependencies: ["TorchCheckpoint", "COpenBLAS", "CRecurrentKernels"]
     ),
 ]
 

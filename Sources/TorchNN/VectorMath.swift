@@ -165,3 +165,17 @@ enum VectorMath {
         forEachChunk(count) { i, n in store(f(load(input + i, n)), output + i, n) }
     }
 }
+
+/// Calls `body(j, n)` for consecutive chunks `j..<j+n` covering `0..<count`:
+/// full vectors (n = `VectorMath.width`), then one shorter tail. The loads and
+/// stores of `VectorMath` taking `n` read and write only those n elements.
+@inline(__always)
+func forEachChunk(_ count: Int, _ body: (_ start: Int, _ length: Int) -> Void) {
+    let width = VectorMath.width
+    var j = 0
+    while j + width <= count {
+        body(j, width)
+        j += width
+    }
+    if j < count { body(j, count - j) }
+}

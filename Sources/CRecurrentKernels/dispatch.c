@@ -1,0 +1,130 @@
+// Packing, and the run-time choice of kernel variant.
+#include "CRecurrentKernels.h"
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void trk_run_portable(const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
+#if defined(__x86_64__) || defined(__i386__)
+void trk_run_avx2(const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
+void trk_run_avx512(const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
+#endif
+
+int trk_gate_count(trk_kind kind) {
+    switch (kind) {
+    case TRK_LSTM: return 4;
+    case TRK_GRU: return 3;
+    default: return 1;
+    }
+}
+
+ptrdiff_t trk_packed_count(ptrdiff_t rows, ptrdiff_t depth, int gates) {
+    const ptrdiff_t units = rows / gates;
+    return gates * ((units + TRK_PANEL - 1) / TRK_PANEL) * TRK_PANEL * depth;
+}
+
+void trk_pack(const float *weight, ptrdiff_t rows, ptrdiff_t depth, int gates, float *packed) {
+    const ptrdiff_t units = rows / gates;
+    const ptrdiff_t blocks = (units + TRK_PANEL - 1) / TRK_PANEL;
+    for (ptrdiff_t u = 0; u < blocks; u++) {
+        for (int g = 0; g < gates; g++) {
+            float *panel = packed + (u * gates + g) * depth * TRK_PANEL;
+            for (ptrdiff_t k = 0; k < depth; k++) {
+                for (int j = 0; j < TRK_PANEL; j++) {
+                    const ptrdiff_t unit = u * TRK_PANEL + j;
+                    panel[k * TRK_PANEL + j] = unit < units ? weight[(g * units + unit) * depth + k] : 0.0f;
+                }
+            }
+        }
+    }
+}
+
+ptrdiff_t trk_group_count(const trk_step *step) {
+    const int gates = trk_gate_count(step->kind);
+    const ptrdiff_t units = (step->units + TRK_PANEL - 1) / TRK_PANEL;
+    return gates > 1 ? units : (units + 3) / 4;
+}
+
+// MARK: - Variants
+
+int trk_variant_supported(int variant) {
+    switch (variant) {
+    case TRK_VARIANT_PORTABLE:
+        return 1;
+#if defined(__x86_64__) || defined(__i386__)
+    case TRK_VARIANT_AVX2:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case TRK_VARIANT_AVX512:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")
+            && __builtin_cpu_supports("fma");
+#endif
+    default:
+        return 0;
+    }
+}
+
+trk_variant trk_best_variant(void) {
+    if (trk_variant_supported(TRK_VARIANT_AVX512)) return TRK_VARIANT_AVX512;
+    if (trk_variant_supported(TRK_VARIANT_AVX2)) return TRK_VARIANT_AVX2;
+    return TRK_VARIANT_PORTABLE;
+}
+
+static const char *const trk_names[] = {"portable", "avx2", "avx512"};
+
+/// -1 until chosen.
+static _Atomic int trk_active = -1;
+
+/// TORCHNN_KERNEL when it names a supported variant, else the best one (with a
+/// one-line note on stderr for a value that cannot be honoured).
+static int trk_choose(void) {
+    const int best = trk_best_variant();
+    const char *value = getenv("TORCHNN_KERNEL");
+    if (!value || !*value) return best;
+    for (int v = 0; v < 3; v++) {
+        if (strcmp(value, trk_names[v]) != 0) continue;
+        if (trk_variant_supported(v)) return v;
+        fprintf(stderr, "TorchNN: TORCHNN_KERNEL=%s is not supported by this CPU; using %s\n", value, trk_names[best]);
+        return best;
+    }
+    fprintf(stderr, "TorchNN: TORCHNN_KERNEL=%.40s is not one of portable, avx2, avx512; ignored, using %s\n",
+            value, trk_names[best]);
+    return best;
+}
+
+trk_variant trk_active_variant(void) {
+    int v = atomic_load_explicit(&trk_active, memory_order_acquire);
+    if (v >= 0) return (trk_variant)v;
+    int chosen = trk_choose();
+    int expected = -1;
+    // A concurrent first call may have stored first (the same value, or a forced one): keep it.
+    if (!atomic_compare_exchange_strong(&trk_active, &expected, chosen)) return (trk_variant)expected;
+    return (trk_variant)chosen;
+}
+
+int trk_set_variant(int variant) {
+    if (variant == -1) {
+        atomic_store_explicit(&trk_active, (int)trk_best_variant(), memory_order_release);
+        return 0;
+    }
+    if (variant < 0 || variant > 2 || !trk_variant_supported(variant)) return -1;
+    atomic_store_explicit(&trk_active, variant, memory_order_release);
+    return 0;
+}
+
+void trk_run_variant(trk_variant variant, const trk_step *step, ptrdiff_t begin, ptrdiff_t end) {
+    switch (variant) {
+#if defined(__x86_64__) || defined(__i386__)
+    case TRK_VARIANT_AVX512: trk_run_avx512(step, begin, end); return;
+    case TRK_VARIANT_AVX2: trk_run_avx2(step, begin, end); return;
+#endif
+    default: trk_run_portable(step, begin, end); return;
+    }
+}
+
+void trk_run(const trk_step *step, ptrdiff_t begin, ptrdiff_t end) {
+    trk_run_variant(trk_active_variant(), step, begin, end);
+}

@@ -1,0 +1,116 @@
+#ifndef CRECURRENTKERNELS_H
+#define CRECURRENTKERNELS_H
+// Packed-weight matrix kernels for TorchNN's recurrent layers.
+//
+// One routine, `trk_run`, computes rows · Wᵀ against a weight packed once by
+// `trk_pack`, and fuses what follows the product as its epilogue: a plain
+// store (+ bias) for a linear map, or the gate nonlinearities and state
+// update of one RNN / LSTM / GRU step. It exists in three builds of the
+// same source (kernel_body.h): AVX-512, AVX2+FMA and a portable one, chosen
+// once at run time from CPUID; no compiler flag is needed (each variant's
+// functions carry their own `__attribute__((target(...)))`).
+//
+// Letters as in torch: B rows (batch), H units per gate, G gates, K the depth
+// of the product (input features of this weight).
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Columns per packed panel (16 floats: one AVX-512 register, two AVX2, four SSE/NEON).
+#define TRK_PANEL 16
+
+/// What follows the product.
+typedef enum trk_kind {
+    /// out[b, n] = (a·Wᵀ)[b, n] + bias[n] (bias may be NULL). G = 1.
+    TRK_LINEAR = 0,
+    /// h' = tanh(pre + W_hh h). G = 1.
+    TRK_RNN_TANH = 1,
+    /// h' = relu(pre + W_hh h). G = 1.
+    TRK_RNN_RELU = 2,
+    /// Gates i, f, g, o: c' = σ(f)c + σ(i)tanh(g), h' = σ(o)tanh(c'). G = 4.
+    TRK_LSTM = 3,
+    /// Gates r, z, n: n = tanh(pre_n + r ⊙ (W_hn h + b_hn)), h' = n + z(h − n). G = 3.
+    TRK_GRU = 4,
+} trk_kind;
+
+/// The kernel variants; the numbers are stable (used by the Swift API).
+typedef enum trk_variant {
+    TRK_VARIANT_PORTABLE = 0,
+    TRK_VARIANT_AVX2 = 1,
+    TRK_VARIANT_AVX512 = 2,
+} trk_variant;
+
+/// One call's operands. All matrices row-major.
+typedef struct trk_step {
+    trk_kind kind;
+    /// Rows of `a` (B for a step, M for a linear map).
+    ptrdiff_t rows;
+    /// H for a cell (columns per gate), N for a linear map.
+    ptrdiff_t units;
+    /// K: columns of `a`, rows of the packed panels.
+    ptrdiff_t depth;
+    /// The weight (G·H or N, K) packed by `trk_pack` with this kind's G.
+    const float *packed;
+    /// (rows, K), leading dimension lda. For a GRU this is also the previous h (K = H).
+    const float *a;
+    ptrdiff_t lda;
+    /// Cells: per row, that row's G·H input-side pre-activations (x·W_ihᵀ + folded
+    /// biases, gates in torch's order), or NULL for a row past its length, which is
+    /// then left untouched (neither `out` nor `cell` is written). Unused for TRK_LINEAR.
+    const float *const *pre;
+    /// TRK_LINEAR: N biases or NULL. TRK_GRU: b_hn (H) or NULL. Otherwise unused.
+    const float *bias;
+    /// (rows, H or N), leading dimension ldo: h' of a cell, or the linear result.
+    /// Must not overlap `a`.
+    float *out;
+    ptrdiff_t ldo;
+    /// TRK_LSTM: c (rows, H), leading dimension ldc, updated in place.
+    float *cell;
+    ptrdiff_t ldc;
+} trk_step;
+
+/// G of a kind (4 for LSTM, 3 for GRU, else 1).
+int trk_gate_count(trk_kind kind);
+
+/// Floats needed to pack an (G·H, K) weight with `gates` = G: G·⌈H/16⌉·16·K.
+ptrdiff_t trk_packed_count(ptrdiff_t rows, ptrdiff_t depth, int gates);
+
+/// Packs torch's (G·H, K) row-major `weight` into `packed` (trk_packed_count floats):
+/// panels of 16 output columns, panel u·G + g holding rows g·H + 16u ..< g·H + 16u + 16
+/// of the weight (zero past H) as K consecutive groups of 16, so that one unit
+/// block's G gates are adjacent and the fused epilogue sees all gates of a unit.
+void trk_pack(const float *weight, ptrdiff_t rows, ptrdiff_t depth, int gates, float *packed);
+
+/// Independent pieces of work of `step` (column groups: one unit block of a cell,
+/// or four panels of a G = 1 kind). `trk_run` over disjoint group ranges may run
+/// on different threads at once.
+ptrdiff_t trk_group_count(const trk_step *step);
+
+/// Runs groups [begin, end) of `step` with the active variant.
+void trk_run(const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
+
+/// Runs groups [begin, end) of `step` with a given variant (must be supported).
+void trk_run_variant(trk_variant variant, const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
+
+/// 1 when this CPU (and OS) can run `variant`, else 0.
+int trk_variant_supported(int variant);
+
+/// The variant `trk_run` uses. Chosen on first use: TORCHNN_KERNEL
+/// (portable | avx2 | avx512) when set to a supported variant, else the best the
+/// CPU supports; an unknown or unsupported value is reported once on stderr and ignored.
+trk_variant trk_active_variant(void);
+
+/// Forces `variant` (-1: back to the automatic choice, ignoring the environment).
+/// Returns 0, or -1 (nothing changed) when the variant is unknown or unsupported.
+int trk_set_variant(int variant);
+
+/// The best variant this CPU supports.
+trk_variant trk_best_variant(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,252 @@
+// The kernel, written once over GCC/Clang vector extensions and compiled three
+// times (kernel_avx512.c, kernel_avx2.c, kernel_portable.c). Each includer defines:
+//   TRK_VW      lanes per vector (16, 8, 4): 16 / TRK_VW vectors cover one panel
+//   TRK_RMAX    rows per register block (accumulators: TRK_RMAX × up to 4 vectors)
+//   TRK_SUFFIX  name suffix of this variant's functions
+//   TRK_TARGET  the function attribute selecting the instruction set (may be empty)
+// The compiler lowers a vector of TRK_VW floats to the registers the target
+// attribute allows (one zmm, one ymm, one xmm / NEON register) and `a * b + c` in
+// one expression to an FMA where the target has one (clang's default
+// -ffp-contract=on), a multiply and an add where not.
+
+#include "CRecurrentKernels.h"
+#include <stdint.h>
+#include <string.h>
+
+#define TRK_CAT2(a, b) a##_##b
+#define TRK_CAT(a, b) TRK_CAT2(a, b)
+#define F(name) TRK_CAT(name, TRK_SUFFIX)
+#define INLINE static inline __attribute__((always_inline)) TRK_TARGET
+
+typedef float F(vf) __attribute__((vector_size(TRK_VW * 4)));
+typedef int32_t F(vi) __attribute__((vector_size(TRK_VW * 4)));
+typedef float F(vfu) __attribute__((vector_size(TRK_VW * 4), aligned(4), may_alias));
+#define vf F(vf)
+#define vi F(vi)
+#define vfu F(vfu)
+
+/// x in every lane (x − (+0) is x for every x, so this folds to a broadcast).
+INLINE vf F(splat)(float x) { return x - (vf){0}; }
+INLINE vf F(load)(const float *p) { return *(const vfu *)p; }
+INLINE void F(store)(float *p, vf v) { *(vfu *)p = v; }
+
+/// The first n (1 ≤ n ≤ TRK_VW) floats at p, other lanes 0 (reads only those n).
+INLINE vf F(loadn)(const float *p, int n) {
+    if (n == TRK_VW) return F(load)(p);
+    vf v = (vf){0};
+    for (int i = 0; i < n; i++) v[i] = p[i];
+    return v;
+}
+
+/// Stores the first n lanes.
+INLINE void F(storen)(float *p, vf v, int n) {
+    if (n == TRK_VW) { F(store)(p, v); return; }
+    for (int i = 0; i < n; i++) p[i] = v[i];
+}
+
+INLINE vf F(select)(vi mask, vf b, vf a) { return (vf)(((vi)b & mask) | ((vi)a & ~mask)); }
+
+// MARK: - exp, sigmoid, tanh (the algorithm of VectorMath.swift: Cephes expf/tanhf)
+
+/// e^x for x ≤ 0; inputs below `lower` give e^lower; NaN stays NaN.
+INLINE vf F(exp_nonpositive)(vf x, float lower, int subnormal) {
+    x = F(select)(x < lower, F(splat)(lower), x);
+    const float magic = 12582912.0f;
+    vf shifted = x * 1.4426950408889634f + magic;
+    vf n = shifted - magic;
+    vf r = x - n * 0.693359375f;
+    r = r - n * -2.12194440054690582768e-4f;
+    vf r2 = r * r;
+    vf p = F(splat)(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    vf er = p * r2 + r + 1.0f;
+    vi nbits = (vi)shifted - (vi)F(splat)(magic);
+    if (subnormal) {
+        vi half = nbits >> 1;
+        vi rest = nbits - half;
+        return er * (vf)((half + 127) << 23) * (vf)((rest + 127) << 23);
+    }
+    return er * (vf)((nbits + 127) << 23);
+}
+
+INLINE vf F(sigmoid)(vf x) {
+    vf mag = (vf)((vi)x & 0x7FFFFFFF);
+    vf e = F(exp_nonpositive)(-mag, -104.0f, 1);
+    vf numerator = F(select)((vi)x >> 31, e, F(splat)(1.0f));
+    return numerator / (1.0f + e);
+}
+
+INLINE vf F(tanh)(vf x) {
+    vf a = (vf)((vi)x & 0x7FFFFFFF);
+    vf e = F(exp_nonpositive)(-2.0f * a, -64.0f, 0);
+    vf large = (1.0f - e) / (1.0f + e);
+    vf z = a * a;
+    vf q = F(splat)(-5.70498872745e-3f);
+    q = q * z + 2.06390887954e-2f;
+    q = q * z - 5.37397155531e-2f;
+    q = q * z + 1.33314422036e-1f;
+    q = q * z - 3.33332819422e-1f;
+    vf small = q * z * a + a;
+    vf t = F(select)(((vi)a - 0x3F200000) >> 31, small, large);
+    return (vf)((vi)t | ((vi)x & (int32_t)0x80000000));
+}
+
+// MARK: - The register block
+
+/// Rows r0 ..< r0+R against panels p0 ..< p0+NP, lanes sub·TRK_VW ..< (sub+1)·TRK_VW
+/// of each panel: the product accumulated in R·NP vectors, then the epilogue.
+INLINE void F(block)(const trk_step *s, ptrdiff_t r0, const int R, ptrdiff_t p0, const int NP, int sub) {
+    const ptrdiff_t K = s->depth;
+    const ptrdiff_t stride = K * TRK_PANEL;
+    const float *w = s->packed + p0 * stride + sub * TRK_VW;
+    const float *arow[TRK_RMAX];
+    for (int r = 0; r < R; r++) arow[r] = s->a + (r0 + r) * s->lda;
+
+    vf acc[TRK_RMAX][4];
+    for (int r = 0; r < R; r++)
+        for (int q = 0; q < NP; q++) acc[r][q] = (vf){0};
+    for (ptrdiff_t k = 0; k < K; k++) {
+        vf wv[4];
+        for (int q = 0; q < NP; q++) wv[q] = F(load)(w + q * stride + k * TRK_PANEL);
+        for (int r = 0; r < R; r++) {
+            vf x = F(splat)(arow[r][k]);
+            for (int q = 0; q < NP; q++) acc[r][q] = acc[r][q] + wv[q] * x;
+        }
+    }
+
+    const ptrdiff_t H = s->units;
+    switch (s->kind) {
+    case TRK_LINEAR:
+    case TRK_RNN_TANH:
+    case TRK_RNN_RELU:
+        for (int r = 0; r < R; r++) {
+            const ptrdiff_t b = r0 + r;
+            const float *pre = s->kind == TRK_LINEAR ? NULL : s->pre[b];
+            if (s->kind != TRK_LINEAR && !pre) continue;
+            float *out = s->out + b * s->ldo;
+            for (int q = 0; q < NP; q++) {
+                const ptrdiff_t col = (p0 + q) * TRK_PANEL + sub * TRK_VW;
+                if (col >= H) break;
+                const int n = H - col < TRK_VW ? (int)(H - col) : TRK_VW;
+                vf v = acc[r][q];
+                if (s->kind == TRK_LINEAR) {
+                    if (s->bias) v = v + F(loadn)(s->bias + col, n);
+                } else {
+                    v = v + F(loadn)(pre + col, n);
+                    if (s->kind == TRK_RNN_TANH) {
+                        v = F(tanh)(v);
+                    } else {
+                        // relu as torch: x ≤ 0 gives 0, NaN (all comparisons false) stays NaN.
+                        v = F(select)(v <= 0.0f, F(splat)(0.0f), v);
+                    }
+                }
+                F(storen)(out + col, v, n);
+            }
+        }
+        break;
+    case TRK_LSTM: {
+        const ptrdiff_t j = (p0 / 4) * TRK_PANEL + sub * TRK_VW;
+        if (j >= H) break;
+        const int n = H - j < TRK_VW ? (int)(H - j) : TRK_VW;
+        for (int r = 0; r < R; r++) {
+            const ptrdiff_t b = r0 + r;
+            const float *pre = s->pre[b];
+            if (!pre) continue;
+            float *c = s->cell + b * s->ldc + j;
+            vf i = F(sigmoid)(acc[r][0] + F(loadn)(pre + j, n));
+            vf f = F(sigmoid)(acc[r][1 % NP] + F(loadn)(pre + H + j, n));
+            vf g = F(tanh)(acc[r][2 % NP] + F(loadn)(pre + 2 * H + j, n));
+            vf o = F(sigmoid)(acc[r][3 % NP] + F(loadn)(pre + 3 * H + j, n));
+            vf cn = f * F(loadn)(c, n) + i * g;
+            F(storen)(c, cn, n);
+            F(storen)(s->out + b * s->ldo + j, o * F(tanh)(cn), n);
+        }
+        break;
+    }
+    case TRK_GRU: {
+        const ptrdiff_t j = (p0 / 3) * TRK_PANEL + sub * TRK_VW;
+        if (j >= H) break;
+        const int n = H - j < TRK_VW ? (int)(H - j) : TRK_VW;
+        const vf bhn = s->bias ? F(loadn)(s->bias + j, n) : (vf){0};
+        for (int r = 0; r < R; r++) {
+            const ptrdiff_t b = r0 + r;
+            const float *pre = s->pre[b];
+            if (!pre) continue;
+            vf rg = F(sigmoid)(acc[r][0] + F(loadn)(pre + j, n));
+            vf z = F(sigmoid)(acc[r][1 % NP] + F(loadn)(pre + H + j, n));
+            vf nn = F(tanh)(F(loadn)(pre + 2 * H + j, n) + rg * (acc[r][2 % NP] + bhn));
+            vf h = F(loadn)(s->a + b * s->lda + j, n);
+            // torch's fused CPU cell: n + z ⊙ (h − n).
+            F(storen)(s->out + b * s->ldo + j, nn + z * (h - nn), n);
+        }
+        break;
+    }
+    }
+}
+
+// One out-of-line function per (R, NP) so each keeps its accumulators in registers.
+#define TRK_BLOCK_FN(R, NP)                                                                              \
+    static __attribute__((noinline)) TRK_TARGET void F(block_##R##_##NP)(const trk_step *s, ptrdiff_t r0, \
+                                                                           ptrdiff_t p0, int sub) {       \
+        F(block)(s, r0, R, p0, NP, sub);                                                                  \
+    }
+#define TRK_BLOCK_ROW(R) TRK_BLOCK_FN(R, 1) TRK_BLOCK_FN(R, 2) TRK_BLOCK_FN(R, 3) TRK_BLOCK_FN(R, 4)
+
+TRK_BLOCK_ROW(1)
+TRK_BLOCK_ROW(2)
+#if TRK_RMAX >= 3
+TRK_BLOCK_ROW(3)
+#endif
+#if TRK_RMAX >= 4
+TRK_BLOCK_ROW(4)
+TRK_BLOCK_ROW(5)
+TRK_BLOCK_ROW(6)
+#endif
+
+typedef void (*F(block_fn))(const trk_step *, ptrdiff_t, ptrdiff_t, int);
+
+#define TRK_ROW_TABLE(R) {F(block_##R##_1), F(block_##R##_2), F(block_##R##_3), F(block_##R##_4)}
+static const F(block_fn) F(blocks)[TRK_RMAX][4] = {
+    TRK_ROW_TABLE(1), TRK_ROW_TABLE(2),
+#if TRK_RMAX >= 3
+    TRK_ROW_TABLE(3),
+#endif
+#if TRK_RMAX >= 4
+    TRK_ROW_TABLE(4), TRK_ROW_TABLE(5), TRK_ROW_TABLE(6),
+#endif
+};
+
+/// Rows per chunk for a long `a` (a linear map over T·B rows): a chunk of rows stays
+/// in the L2 cache while every column group streams past it.
+#define TRK_ROW_CHUNK 192
+
+TRK_TARGET void F(trk_run)(const trk_step *s, ptrdiff_t begin, ptrdiff_t end) {
+    const int gates = trk_gate_count(s->kind);
+    const int group = gates > 1 ? gates : 4;
+    const ptrdiff_t units = (s->units + TRK_PANEL - 1) / TRK_PANEL;
+    const ptrdiff_t panels = units * gates;
+    for (ptrdiff_t chunk = 0; chunk < s->rows; chunk += TRK_ROW_CHUNK) {
+        const ptrdiff_t chunkEnd = chunk + TRK_ROW_CHUNK < s->rows ? chunk + TRK_ROW_CHUNK : s->rows;
+        for (ptrdiff_t g = begin; g < end; g++) {
+            const ptrdiff_t p0 = g * group;
+            const int np = panels - p0 < group ? (int)(panels - p0) : group;
+            // First unit (or column) of this group: a sub-panel wholly past H is skipped.
+            const ptrdiff_t first = gates > 1 ? g * TRK_PANEL : p0 * TRK_PANEL;
+            for (int sub = 0; sub < TRK_PANEL / TRK_VW; sub++) {
+                if (first + sub * TRK_VW >= s->units) break;
+                for (ptrdiff_t r0 = chunk; r0 < chunkEnd; r0 += TRK_RMAX) {
+                    const int rows = chunkEnd - r0 < TRK_RMAX ? (int)(chunkEnd - r0) : TRK_RMAX;
+                    F(blocks)[rows - 1][np - 1](s, r0, p0, sub);
+                }
+            }
+        }
+    }
+}
+
+#undef vf
+#undef vi
+#undef vfu

@@ -1,0 +1,8 @@
+// The portable variant: 4-lane vectors, which every target has (SSE2 on x86-64,
+// NEON on arm64) or the compiler splits; multiply and add are separate where the
+// baseline has no FMA. It is the reference the other variants are tested against.
+#define TRK_VW 4
+#define TRK_RMAX 2
+#define TRK_SUFFIX portable
+#define TRK_TARGET
+#include "kernel_body.h"

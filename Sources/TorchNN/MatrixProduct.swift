@@ -1,0 +1,47 @@
+internal import CRecurrentKernels
+
+/// `out (M×N) = a (M×K) · Wᵀ + bias` for the large products (the input projection
+/// of all T·B rows, ``Linear``): the own packed kernel or OpenBLAS, whichever was
+/// measured faster for the shape class (see `prefersOpenBLAS`).
+enum MatrixProduct {
+    /// - Parameters:
+    ///   - rows: M.
+    ///   - a: (M, K), leading dimension `lda`.
+    ///   - weight: W (N, K) packed at load.
+    ///   - original: the same W in torch's layout (for OpenBLAS).
+    ///   - bias: N values or nil.
+    ///   - out: (M, N), leading dimension `ldo`.
+    ///   - worker: shares the work when given and the product is big enough.
+    static func multiply(
+        rows: Int, _ a: UnsafePointer<Float>, lda: Int,
+        weight: PackedMatrix, original: [Float], bias: UnsafePointer<Float>?,
+        into out: UnsafeMutablePointer<Float>, ldo: Int, worker: (any SplitRunner)?
+    ) {
+        let N = weight.rows, K = weight.depth
+        if prefersOpenBLAS(rows: rows, columns: N, depth: K) {
+            if let bias {
+                for row in 0..<rows { (out + row * ldo).update(from: bias, count: N) }
+            }
+            original.withUnsafeBufferPointer { w in
+                BLAS.multiplyRows(m: rows, n: N, k: K, x: a, weight: w.baseAddress!, beta: bias == nil ? 0 : 1, into: out)
+            }
+            return
+        }
+        let job = KernelJob(kind: TRK_LINEAR)
+        job.step.pointee.rows = rows
+        job.step.pointee.units = N
+        job.step.pointee.depth = K
+        job.step.pointee.packed = UnsafePointer(weight.pointer)
+        job.step.pointee.a = a
+        job.step.pointee.lda = lda
+        job.step.pointee.bias = bias
+        job.step.pointee.out = out
+        job.step.pointee.ldo = ldo
+        job.run(worker: job.multiplyAdds >= splitThreshold ? worker : nil)
+    }
+
+    /// Whether OpenBLAS beats the own kernel for an (M×K)·(K×N) product.
+    static func prefersOpenBLAS(rows: Int, columns: Int, depth: Int) -> Bool {
+        false
+    }
+}
