@@ -6,7 +6,10 @@
 #include <string.h>
 
 void trk_run_portable(const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
+float trk_fma_loop_portable(long iterations, float seed);
 #if defined(__x86_64__) || defined(__i386__)
+float trk_fma_loop_avx2(long iterations, float seed);
+float trk_fma_loop_avx512(long iterations, float seed);
 void trk_run_avx2(const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
 void trk_run_avx512(const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
 #endif
@@ -127,4 +130,22 @@ void trk_run_variant(trk_variant variant, const trk_step *step, ptrdiff_t begin,
 
 void trk_run(const trk_step *step, ptrdiff_t begin, ptrdiff_t end) {
     trk_run_variant(trk_active_variant(), step, begin, end);
+}
+
+float trk_fma_loop(trk_variant variant, long iterations, float seed) {
+    switch (variant) {
+#if defined(__x86_64__) || defined(__i386__)
+    case TRK_VARIANT_AVX512: return trk_fma_loop_avx512(iterations, seed);
+    case TRK_VARIANT_AVX2: return trk_fma_loop_avx2(iterations, seed);
+#endif
+    default: return trk_fma_loop_portable(iterations, seed);
+    }
+}
+
+int trk_variant_lanes(trk_variant variant) {
+    switch (variant) {
+    case TRK_VARIANT_AVX512: return 16;
+    case TRK_VARIANT_AVX2: return 8;
+    default: return 4;
+    }
 }

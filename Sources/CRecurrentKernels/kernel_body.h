@@ -247,6 +247,23 @@ TRK_TARGET void F(trk_run)(const trk_step *s, ptrdiff_t begin, ptrdiff_t end) {
     }
 }
 
+/// Benchmark aid: `iterations` rounds of 24 independent vector multiply-adds (the
+/// most this variant can keep in flight), returning a value that depends on all of
+/// them. 24·TRK_VW·2 flops per round: timing it gives the core's attainable peak.
+TRK_TARGET float F(trk_fma_loop)(long iterations, float seed) {
+    vf acc[24];
+    for (int i = 0; i < 24; i++) acc[i] = F(splat)(seed + (float)i);
+    const vf m = F(splat)(0.999999f), add = F(splat)(1e-7f);
+    for (long n = 0; n < iterations; n++) {
+        for (int i = 0; i < 24; i++) acc[i] = acc[i] * m + add;
+    }
+    vf sum = (vf){0};
+    for (int i = 0; i < 24; i++) sum = sum + acc[i];
+    float total = 0;
+    for (int i = 0; i < TRK_VW; i++) total += sum[i];
+    return total;
+}
+
 #undef vf
 #undef vi
 #undef vfu

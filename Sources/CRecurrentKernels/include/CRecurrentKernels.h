@@ -110,6 +110,14 @@ int trk_set_variant(int variant);
 /// The best variant this CPU supports.
 trk_variant trk_best_variant(void);
 
+/// Benchmark aid: runs `iterations` rounds of 24 independent vector multiply-adds
+/// with `variant` (2·24·lanes flops per round; lanes = 16, 8, 4) and returns a value
+/// depending on all of them. Timing it measures the core's attainable FMA peak.
+float trk_fma_loop(trk_variant variant, long iterations, float seed);
+
+/// Lanes of one vector of `variant` (16, 8 or 4).
+int trk_variant_lanes(trk_variant variant);
+
 #ifdef __cplusplus
 }
 #endif
