@@ -41,7 +41,19 @@ enum MatrixProduct {
     }
 
     /// Whether OpenBLAS beats the own kernel for an (M×K)·(K×N) product.
+    ///
+    /// Measured one thread each on the Xeon (AVX-512) benchmark machine, GFLOP/s own vs
+    /// OpenBLAS 0.3.21: with an AVX-512 OpenBLAS core (`SkylakeX`, `Cooperlake`) OpenBLAS
+    /// wins from a few hundred rows (M = 1600, N = 2048, K = 512: 118 vs 146; M = 640,
+    /// K = 40: 80 vs 100; M = 6400, N = K = 256: 118 vs 139) and loses below
+    /// (M = 100, N = 4096, K = 1024: 117 vs 114); with `Haswell` (75–80) or the
+    /// `Prescott` fallback Debian's build uses on CPUs it does not know (29–32) the
+    /// own kernel wins everywhere. So: OpenBLAS for M ≥ 256 when its core is AVX-512
+    /// and so is the own kernel; the own kernel otherwise.
     static func prefersOpenBLAS(rows: Int, columns: Int, depth: Int) -> Bool {
-        false
+        rows >= 256 && openBLASHasAVX512 && KernelVariant.active == .avx512
     }
+
+    /// Whether OpenBLAS dispatched to one of its AVX-512 cores (read once).
+    static let openBLASHasAVX512 = ["SkylakeX", "Cooperlake", "SapphireRapids"].contains(KernelVariant.openBLASCore)
 }

@@ -24,10 +24,7 @@ struct GoldenFixtureTests {
 
     @Test("every golden fixture passes", arguments: goldenCaseNames)
     func goldenCase(_ name: String) throws {
-        let fixture = try GoldenFixture(directory: goldenRoot.appendingPathComponent(name))
-        let report = try fixture.verify()
-        #expect(report.passed, "\(report)")
-        #expect(report.comparisons.map(\.name) == expectedComparisons(fixture.testCase.module))
+        try checkGoldenCase(name)
     }
 
     @Test("the perturbed fixture fails on output only")
@@ -140,6 +137,16 @@ struct GoldenFixtureTests {
         let directory = repositoryRoot.appendingPathComponent("fixtures/does-not-exist")
         #expect(throws: GoldenFixtureError.self) { try GoldenFixture(directory: directory) }
     }
+}
+
+/// Loads golden case `name`, runs it with the active kernel variant and expects it to
+/// pass at its tolerance, comparing exactly the tensors its module produces.
+/// (`KernelVariantTests` runs every case through this under each variant.)
+func checkGoldenCase(_ name: String, _ comment: Comment? = nil) throws {
+    let fixture = try GoldenFixture(directory: goldenRoot.appendingPathComponent(name))
+    let report = try fixture.verify()
+    #expect(report.passed, "\(comment.map { "\($0): " } ?? "")\(report)")
+    #expect(report.comparisons.map(\.name) == expectedComparisons(fixture.testCase.module))
 }
 
 private func expectedComparisons(_ module: String) -> [String] {
