@@ -3,13 +3,13 @@
 //
 //   swift build -c release --product rnn-benchmark
 //   .build/release/rnn-benchmark [--set named|standard|full] [--filter TEXT] [--json]
-//                                [--iterations N] [--list] [--no-kernel]
+//                                [--iterations N] [--list] [--no-kernel] [--kernel-only]
 //
 // --list prints the selected configurations as JSON lines (tools/bench_torch.py
 // reads them, so both sides run exactly the same matrix); --json prints one JSON
 // object per configuration instead of the table. Unless --no-kernel is given, the
 // run ends with the step kernel's GFLOP/s on one thread for B ≥ 16 against the
-// measured FMA peak of one core.
+// measured FMA peak of one core (--kernel-only: just that).
 
 import Foundation
 @_spi(Benchmark) import TorchNN
@@ -21,6 +21,7 @@ var iterations = 15
 var json = false
 var listOnly = false
 var kernelReport = true
+var kernelOnly = false
 var set = "standard"
 var filters: [String] = []
 var arguments = CommandLine.arguments.dropFirst()
@@ -35,6 +36,7 @@ while let argument = arguments.popFirst() {
     case "--json": json = true
     case "--list": listOnly = true
     case "--no-kernel": kernelReport = false
+    case "--kernel-only": kernelOnly = true
     case "--iterations":
         guard let value = arguments.popFirst().flatMap(Int.init), value > 0 else { fail("--iterations needs a positive integer") }
         iterations = value
@@ -47,7 +49,7 @@ while let argument = arguments.popFirst() {
         guard let value = arguments.popFirst() else { fail("--filter needs a text") }
         filters.append(value)
     default:
-        fail("usage: rnn-benchmark [--set named|standard|full] [--filter TEXT]... [--json] [--iterations N] [--list] [--no-kernel]")
+        fail("usage: rnn-benchmark [--set named|standard|full] [--filter TEXT]... [--json] [--iterations N] [--list] [--no-kernel] [--kernel-only]")
     }
 }
 
@@ -68,7 +70,7 @@ if json {
     print(machine)
     print("name".padding(toLength: 34, withPad: " ", startingAt: 0) + "  median ms     min ms  iterations")
 }
-for config in selected {
+for config in selected where !kernelOnly {
     let forward = try makeForward(config)
     let (median, minimum, count) = try measure(iterations: iterations, forward)
     if json {
