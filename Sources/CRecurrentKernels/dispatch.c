@@ -30,14 +30,18 @@ ptrdiff_t trk_packed_count(ptrdiff_t rows, ptrdiff_t depth, int gates) {
 void trk_pack(const float *weight, ptrdiff_t rows, ptrdiff_t depth, int gates, float *packed) {
     const ptrdiff_t units = rows / gates;
     const ptrdiff_t blocks = (units + TRK_PANEL - 1) / TRK_PANEL;
-    for (ptrdiff_t u = 0; u < blocks; u++) {
-        for (int g = 0; g < gates; g++) {
-            float *panel = packed + (u * gates + g) * depth * TRK_PANEL;
-            for (ptrdiff_t k = 0; k < depth; k++) {
-                for (int j = 0; j < TRK_PANEL; j++) {
-                    const ptrdiff_t unit = u * TRK_PANEL + j;
-                    panel[k * TRK_PANEL + j] = unit < units ? weight[(g * units + unit) * depth + k] : 0.0f;
-                }
+    const ptrdiff_t panels = blocks * gates;
+    const int group = gates > 1 ? gates : 4;
+    for (ptrdiff_t p = 0; p < panels; p++) {
+        const ptrdiff_t u = p / gates, g = p % gates;
+        // The panels of one column group are interleaved row by row (one stream to read).
+        const ptrdiff_t first = p / group * group;
+        const ptrdiff_t count = panels - first < group ? panels - first : group;
+        float *base = packed + first * depth * TRK_PANEL + (p - first) * TRK_PANEL;
+        for (ptrdiff_t k = 0; k < depth; k++) {
+            for (int j = 0; j < TRK_PANEL; j++) {
+                const ptrdiff_t unit = u * TRK_PANEL + j;
+                base[k * count * TRK_PANEL + j] = unit < units ? weight[(g * units + unit) * depth + k] : 0.0f;
             }
         }
     }

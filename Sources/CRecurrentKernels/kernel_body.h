@@ -101,8 +101,8 @@ INLINE vf F(tanh)(vf x) {
 /// of each panel: the product accumulated in R·NP vectors, then the epilogue.
 INLINE void F(block)(const trk_step *s, ptrdiff_t r0, const int R, ptrdiff_t p0, const int NP, int sub) {
     const ptrdiff_t K = s->depth;
-    const ptrdiff_t stride = K * TRK_PANEL;
-    const float *w = s->packed + p0 * stride + sub * TRK_VW;
+    // The group's NP panels are interleaved per k (see trk_pack): one stream of NP·16 floats per k.
+    const float *w = s->packed + p0 * K * TRK_PANEL + sub * TRK_VW;
     const float *arow[TRK_RMAX];
     for (int r = 0; r < R; r++) arow[r] = s->a + (r0 + r) * s->lda;
 
@@ -111,7 +111,7 @@ INLINE void F(block)(const trk_step *s, ptrdiff_t r0, const int R, ptrdiff_t p0,
         for (int q = 0; q < NP; q++) acc[r][q] = (vf){0};
     for (ptrdiff_t k = 0; k < K; k++) {
         vf wv[4];
-        for (int q = 0; q < NP; q++) wv[q] = F(load)(w + q * stride + k * TRK_PANEL);
+        for (int q = 0; q < NP; q++) wv[q] = F(load)(w + (k * NP + q) * TRK_PANEL);
         for (int r = 0; r < R; r++) {
             vf x = F(splat)(arow[r][k]);
             for (int q = 0; q < NP; q++) acc[r][q] = acc[r][q] + wv[q] * x;

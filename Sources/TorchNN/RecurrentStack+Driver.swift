@@ -33,8 +33,13 @@ extension RecurrentStack {
         let projectionCount = rows * GH
         let preCount = projSize > 0 ? B * H : 0
         let perDirection = projectionCount + B * Hout + preCount
+        // The projections are written whole before they are read; only the small state
+        // buffers are zeroed (a finished row's stale pre-projection is computed on, then discarded).
         let workspace = UnsafeMutableBufferPointer<Float>.allocate(capacity: D * perDirection)
-        workspace.initialize(repeating: 0)
+        for direction in 0..<D {
+            (workspace.baseAddress! + direction * perDirection + projectionCount)
+                .initialize(repeating: 0, count: perDirection - projectionCount)
+        }
         defer { workspace.deallocate() }
         let rowPointers = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: D * B)
         rowPointers.initialize(repeating: nil, count: D * B)
@@ -43,9 +48,14 @@ extension RecurrentStack {
         let worker = claimWorker()
         defer { worker?.release() }
 
-        // Layer outputs ping-pong between two buffers: layer k reads k−1's.
-        var current = [Float](repeating: 0, count: rows * featureCount)
-        var previous = numLayers > 1 ? [Float](repeating: 0, count: rows * featureCount) : []
+        // Layer outputs ping-pong between two buffers: layer k reads k−1's. Without lengths
+        // every element is written by each layer, so the buffers need no zeroing.
+        func layerBuffer() -> [Float] {
+            guard lengths == nil else { return [Float](repeating: 0, count: rows * featureCount) }
+            return [Float](unsafeUninitializedCapacity: rows * featureCount) { _, count in count = rows * featureCount }
+        }
+        var current = layerBuffer()
+        var previous = numLayers > 1 ? layerBuffer() : []
         let stateStride = B * Hout, cellStride = B * H
 
         for layer in 0..<numLayers {

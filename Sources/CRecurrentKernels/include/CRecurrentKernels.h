@@ -80,8 +80,10 @@ ptrdiff_t trk_packed_count(ptrdiff_t rows, ptrdiff_t depth, int gates);
 
 /// Packs torch's (G·H, K) row-major `weight` into `packed` (trk_packed_count floats):
 /// panels of 16 output columns, panel u·G + g holding rows g·H + 16u ..< g·H + 16u + 16
-/// of the weight (zero past H) as K consecutive groups of 16, so that one unit
-/// block's G gates are adjacent and the fused epilogue sees all gates of a unit.
+/// of the weight (zero past H), so that one unit block's G gates are adjacent and the
+/// fused epilogue sees all gates of a unit. The panels of one column group (the G
+/// gates of a unit block; four consecutive panels when G = 1) are interleaved: for
+/// each k, 16 floats of each panel in turn, so the kernel reads one sequential stream.
 void trk_pack(const float *weight, ptrdiff_t rows, ptrdiff_t depth, int gates, float *packed);
 
 /// Independent pieces of work of `step` (column groups: one unit block of a cell,
