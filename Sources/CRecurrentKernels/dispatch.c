@@ -7,9 +7,12 @@
 
 void trk_run_portable(const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
 float trk_fma_loop_portable(long iterations, float seed);
+void trk_map_portable(int function, const float *in, float *out, ptrdiff_t n);
 #if defined(__x86_64__) || defined(__i386__)
 float trk_fma_loop_avx2(long iterations, float seed);
 float trk_fma_loop_avx512(long iterations, float seed);
+void trk_map_avx2(int function, const float *in, float *out, ptrdiff_t n);
+void trk_map_avx512(int function, const float *in, float *out, ptrdiff_t n);
 void trk_run_avx2(const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
 void trk_run_avx512(const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
 #endif
@@ -151,5 +154,15 @@ int trk_variant_lanes(trk_variant variant) {
     case TRK_VARIANT_AVX512: return 16;
     case TRK_VARIANT_AVX2: return 8;
     default: return 4;
+    }
+}
+
+void trk_map(trk_variant variant, int function, const float *in, float *out, ptrdiff_t n) {
+    switch (variant) {
+#if defined(__x86_64__) || defined(__i386__)
+    case TRK_VARIANT_AVX512: trk_map_avx512(function, in, out, n); return;
+    case TRK_VARIANT_AVX2: trk_map_avx2(function, in, out, n); return;
+#endif
+    default: trk_map_portable(function, in, out, n); return;
     }
 }

@@ -247,6 +247,16 @@ TRK_TARGET void F(trk_run)(const trk_step *s, ptrdiff_t begin, ptrdiff_t end) {
     }
 }
 
+/// out[i] = σ(in[i]) (function 0) or tanh(in[i]) (function 1) for i < n: the gate
+/// nonlinearities of the epilogue, exposed so that their accuracy can be tested alone.
+TRK_TARGET void F(trk_map)(int function, const float *in, float *out, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i < n; i += TRK_VW) {
+        const int count = n - i < TRK_VW ? (int)(n - i) : TRK_VW;
+        vf x = F(loadn)(in + i, count);
+        F(storen)(out + i, function == 0 ? F(sigmoid)(x) : F(tanh)(x), count);
+    }
+}
+
 /// Benchmark aid: `iterations` rounds of 24 independent vector multiply-adds (the
 /// most this variant can keep in flight), returning a value that depends on all of
 /// them. 24·TRK_VW·2 flops per round: timing it gives the core's attainable peak.

@@ -112,6 +112,11 @@ int trk_set_variant(int variant);
 /// The best variant this CPU supports.
 trk_variant trk_best_variant(void);
 
+/// out[i] = σ(in[i]) (`function` 0) or tanh(in[i]) (1) for i < n, with `variant`'s
+/// vector code: the nonlinearities the cell epilogues use (Cephes-style expf/tanhf,
+/// branch-free; NaN propagates, ±∞ give the exact limits). For accuracy tests.
+void trk_map(trk_variant variant, int function, const float *in, float *out, ptrdiff_t n);
+
 /// Benchmark aid: runs `iterations` rounds of 24 independent vector multiply-adds
 /// with `variant` (2·24·lanes flops per round; lanes = 16, 8, 4) and returns a value
 /// depending on all of them. Timing it measures the core's attainable FMA peak.
