@@ -1,5 +1,10 @@
 // Packing, and the run-time choice of kernel variant.
+#if defined(__linux__)
+#define _GNU_SOURCE
+#include <sched.h>
+#endif
 #include "CRecurrentKernels.h"
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,4 +170,13 @@ void trk_map(trk_variant variant, int function, const float *in, float *out, ptr
 #endif
     default: trk_map_portable(function, in, out, n); return;
     }
+}
+
+int trk_usable_cpus(void) {
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+#endif
+    long count = sysconf(_SC_NPROCESSORS_ONLN);
+    return count > 0 ? (int)count : 1;
 }

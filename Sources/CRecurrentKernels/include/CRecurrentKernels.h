@@ -117,6 +117,9 @@ trk_variant trk_best_variant(void);
 /// branch-free; NaN propagates, ±∞ give the exact limits). For accuracy tests.
 void trk_map(trk_variant variant, int function, const float *in, float *out, ptrdiff_t n);
 
+/// Processors this process may run on (its affinity mask on Linux; online ones elsewhere).
+int trk_usable_cpus(void);
+
 /// Benchmark aid: runs `iterations` rounds of 24 independent vector multiply-adds
 /// with `variant` (2·24·lanes flops per round; lanes = 16, 8, 4) and returns a value
 /// depending on all of them. Timing it measures the core's attainable FMA peak.
