@@ -111,7 +111,8 @@ def main():
     source = sys.stdin if args.matrix == "-" else open(args.matrix)
     configs = [json.loads(line) for line in source if line.strip()]
 
-    threads = os.cpu_count()
+    # Like `nproc`: the processors this process may run on.
+    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     torch.set_num_threads(threads)
     print(json.dumps(dict(machine=f"cpu: {cpu_model()}, torch {torch.__version__}, threads {threads}",
                           torch=torch.__version__, threads=threads,

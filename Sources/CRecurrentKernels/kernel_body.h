@@ -1,7 +1,10 @@
 // The kernel, written once over GCC/Clang vector extensions and compiled three
 // times (kernel_avx512.c, kernel_avx2.c, kernel_portable.c). Each includer defines:
 //   TRK_VW      lanes per vector (16, 8, 4): 16 / TRK_VW vectors cover one panel
-//   TRK_RMAX    rows per register block (accumulators: TRK_RMAX × up to 4 vectors)
+//   TRK_RN      rows per register block with 1 or 2 panels (G = 1 kinds: linear, RNN)
+//   TRK_R3      rows per register block with 3 panels (GRU)
+//   TRK_R4      rows per register block with 4 panels (LSTM)
+//               (accumulators: rows × panels vectors; all of them fit in registers)
 //   TRK_SUFFIX  name suffix of this variant's functions
 //   TRK_TARGET  the function attribute selecting the instruction set (may be empty)
 // The compiler lowers a vector of TRK_VW floats to the registers the target
@@ -103,17 +106,24 @@ INLINE void F(block)(const trk_step *s, ptrdiff_t r0, const int R, ptrdiff_t p0,
     const ptrdiff_t K = s->depth;
     // The group's NP panels are interleaved per k (see trk_pack): one stream of NP·16 floats per k.
     const float *w = s->packed + p0 * K * TRK_PANEL + sub * TRK_VW;
-    const float *arow[TRK_RMAX];
+    const float *arow[TRK_RN];
+#pragma clang loop unroll(full)
     for (int r = 0; r < R; r++) arow[r] = s->a + (r0 + r) * s->lda;
 
-    vf acc[TRK_RMAX][4];
+    // Fully unrolled (R, NP are constants here) so the accumulators live in registers.
+    vf acc[TRK_RN][4];
+#pragma clang loop unroll(full)
     for (int r = 0; r < R; r++)
+#pragma clang loop unroll(full)
         for (int q = 0; q < NP; q++) acc[r][q] = (vf){0};
     for (ptrdiff_t k = 0; k < K; k++) {
         vf wv[4];
+#pragma clang loop unroll(full)
         for (int q = 0; q < NP; q++) wv[q] = F(load)(w + (k * NP + q) * TRK_PANEL);
+#pragma clang loop unroll(full)
         for (int r = 0; r < R; r++) {
             vf x = F(splat)(arow[r][k]);
+#pragma clang loop unroll(full)
             for (int q = 0; q < NP; q++) acc[r][q] = acc[r][q] + wv[q] * x;
         }
     }
@@ -194,30 +204,380 @@ INLINE void F(block)(const trk_step *s, ptrdiff_t r0, const int R, ptrdiff_t p0,
                                                                            ptrdiff_t p0, int sub) {       \
         F(block)(s, r0, R, p0, NP, sub);                                                                  \
     }
-#define TRK_BLOCK_ROW(R) TRK_BLOCK_FN(R, 1) TRK_BLOCK_FN(R, 2) TRK_BLOCK_FN(R, 3) TRK_BLOCK_FN(R, 4)
 
-TRK_BLOCK_ROW(1)
-TRK_BLOCK_ROW(2)
-#if TRK_RMAX >= 3
-TRK_BLOCK_ROW(3)
+#if TRK_RN >= 1
+TRK_BLOCK_FN(1, 1)
+TRK_BLOCK_FN(1, 2)
 #endif
-#if TRK_RMAX >= 4
-TRK_BLOCK_ROW(4)
-TRK_BLOCK_ROW(5)
-TRK_BLOCK_ROW(6)
+#if TRK_R3 >= 1
+TRK_BLOCK_FN(1, 3)
+#endif
+#if TRK_R4 >= 1
+TRK_BLOCK_FN(1, 4)
+#endif
+#if TRK_RN >= 2
+TRK_BLOCK_FN(2, 1)
+TRK_BLOCK_FN(2, 2)
+#endif
+#if TRK_R3 >= 2
+TRK_BLOCK_FN(2, 3)
+#endif
+#if TRK_R4 >= 2
+TRK_BLOCK_FN(2, 4)
+#endif
+#if TRK_RN >= 3
+TRK_BLOCK_FN(3, 1)
+TRK_BLOCK_FN(3, 2)
+#endif
+#if TRK_R3 >= 3
+TRK_BLOCK_FN(3, 3)
+#endif
+#if TRK_R4 >= 3
+TRK_BLOCK_FN(3, 4)
+#endif
+#if TRK_RN >= 4
+TRK_BLOCK_FN(4, 1)
+TRK_BLOCK_FN(4, 2)
+#endif
+#if TRK_R3 >= 4
+TRK_BLOCK_FN(4, 3)
+#endif
+#if TRK_R4 >= 4
+TRK_BLOCK_FN(4, 4)
+#endif
+#if TRK_RN >= 5
+TRK_BLOCK_FN(5, 1)
+TRK_BLOCK_FN(5, 2)
+#endif
+#if TRK_R3 >= 5
+TRK_BLOCK_FN(5, 3)
+#endif
+#if TRK_R4 >= 5
+TRK_BLOCK_FN(5, 4)
+#endif
+#if TRK_RN >= 6
+TRK_BLOCK_FN(6, 1)
+TRK_BLOCK_FN(6, 2)
+#endif
+#if TRK_R3 >= 6
+TRK_BLOCK_FN(6, 3)
+#endif
+#if TRK_R4 >= 6
+TRK_BLOCK_FN(6, 4)
+#endif
+#if TRK_RN >= 7
+TRK_BLOCK_FN(7, 1)
+TRK_BLOCK_FN(7, 2)
+#endif
+#if TRK_R3 >= 7
+TRK_BLOCK_FN(7, 3)
+#endif
+#if TRK_R4 >= 7
+TRK_BLOCK_FN(7, 4)
+#endif
+#if TRK_RN >= 8
+TRK_BLOCK_FN(8, 1)
+TRK_BLOCK_FN(8, 2)
+#endif
+#if TRK_R3 >= 8
+TRK_BLOCK_FN(8, 3)
+#endif
+#if TRK_R4 >= 8
+TRK_BLOCK_FN(8, 4)
+#endif
+#if TRK_RN >= 9
+TRK_BLOCK_FN(9, 1)
+TRK_BLOCK_FN(9, 2)
+#endif
+#if TRK_R3 >= 9
+TRK_BLOCK_FN(9, 3)
+#endif
+#if TRK_R4 >= 9
+TRK_BLOCK_FN(9, 4)
+#endif
+#if TRK_RN >= 10
+TRK_BLOCK_FN(10, 1)
+TRK_BLOCK_FN(10, 2)
+#endif
+#if TRK_R3 >= 10
+TRK_BLOCK_FN(10, 3)
+#endif
+#if TRK_R4 >= 10
+TRK_BLOCK_FN(10, 4)
+#endif
+#if TRK_RN >= 11
+TRK_BLOCK_FN(11, 1)
+TRK_BLOCK_FN(11, 2)
+#endif
+#if TRK_R3 >= 11
+TRK_BLOCK_FN(11, 3)
+#endif
+#if TRK_R4 >= 11
+TRK_BLOCK_FN(11, 4)
+#endif
+#if TRK_RN >= 12
+TRK_BLOCK_FN(12, 1)
+TRK_BLOCK_FN(12, 2)
+#endif
+#if TRK_R3 >= 12
+TRK_BLOCK_FN(12, 3)
+#endif
+#if TRK_R4 >= 12
+TRK_BLOCK_FN(12, 4)
 #endif
 
 typedef void (*F(block_fn))(const trk_step *, ptrdiff_t, ptrdiff_t, int);
 
-#define TRK_ROW_TABLE(R) {F(block_##R##_1), F(block_##R##_2), F(block_##R##_3), F(block_##R##_4)}
-static const F(block_fn) F(blocks)[TRK_RMAX][4] = {
-    TRK_ROW_TABLE(1), TRK_ROW_TABLE(2),
-#if TRK_RMAX >= 3
-    TRK_ROW_TABLE(3),
+/// blocks[NP − 1][R − 1]; NULL past the row limit of NP panels.
+static const F(block_fn) F(blocks)[4][12] = {
+    {
+#if TRK_RN >= 1
+        F(block_1_1),
+#else
+        0,
 #endif
-#if TRK_RMAX >= 4
-    TRK_ROW_TABLE(4), TRK_ROW_TABLE(5), TRK_ROW_TABLE(6),
+#if TRK_RN >= 2
+        F(block_2_1),
+#else
+        0,
 #endif
+#if TRK_RN >= 3
+        F(block_3_1),
+#else
+        0,
+#endif
+#if TRK_RN >= 4
+        F(block_4_1),
+#else
+        0,
+#endif
+#if TRK_RN >= 5
+        F(block_5_1),
+#else
+        0,
+#endif
+#if TRK_RN >= 6
+        F(block_6_1),
+#else
+        0,
+#endif
+#if TRK_RN >= 7
+        F(block_7_1),
+#else
+        0,
+#endif
+#if TRK_RN >= 8
+        F(block_8_1),
+#else
+        0,
+#endif
+#if TRK_RN >= 9
+        F(block_9_1),
+#else
+        0,
+#endif
+#if TRK_RN >= 10
+        F(block_10_1),
+#else
+        0,
+#endif
+#if TRK_RN >= 11
+        F(block_11_1),
+#else
+        0,
+#endif
+#if TRK_RN >= 12
+        F(block_12_1),
+#else
+        0,
+#endif
+    },
+    {
+#if TRK_RN >= 1
+        F(block_1_2),
+#else
+        0,
+#endif
+#if TRK_RN >= 2
+        F(block_2_2),
+#else
+        0,
+#endif
+#if TRK_RN >= 3
+        F(block_3_2),
+#else
+        0,
+#endif
+#if TRK_RN >= 4
+        F(block_4_2),
+#else
+        0,
+#endif
+#if TRK_RN >= 5
+        F(block_5_2),
+#else
+        0,
+#endif
+#if TRK_RN >= 6
+        F(block_6_2),
+#else
+        0,
+#endif
+#if TRK_RN >= 7
+        F(block_7_2),
+#else
+        0,
+#endif
+#if TRK_RN >= 8
+        F(block_8_2),
+#else
+        0,
+#endif
+#if TRK_RN >= 9
+        F(block_9_2),
+#else
+        0,
+#endif
+#if TRK_RN >= 10
+        F(block_10_2),
+#else
+        0,
+#endif
+#if TRK_RN >= 11
+        F(block_11_2),
+#else
+        0,
+#endif
+#if TRK_RN >= 12
+        F(block_12_2),
+#else
+        0,
+#endif
+    },
+    {
+#if TRK_R3 >= 1
+        F(block_1_3),
+#else
+        0,
+#endif
+#if TRK_R3 >= 2
+        F(block_2_3),
+#else
+        0,
+#endif
+#if TRK_R3 >= 3
+        F(block_3_3),
+#else
+        0,
+#endif
+#if TRK_R3 >= 4
+        F(block_4_3),
+#else
+        0,
+#endif
+#if TRK_R3 >= 5
+        F(block_5_3),
+#else
+        0,
+#endif
+#if TRK_R3 >= 6
+        F(block_6_3),
+#else
+        0,
+#endif
+#if TRK_R3 >= 7
+        F(block_7_3),
+#else
+        0,
+#endif
+#if TRK_R3 >= 8
+        F(block_8_3),
+#else
+        0,
+#endif
+#if TRK_R3 >= 9
+        F(block_9_3),
+#else
+        0,
+#endif
+#if TRK_R3 >= 10
+        F(block_10_3),
+#else
+        0,
+#endif
+#if TRK_R3 >= 11
+        F(block_11_3),
+#else
+        0,
+#endif
+#if TRK_R3 >= 12
+        F(block_12_3),
+#else
+        0,
+#endif
+    },
+    {
+#if TRK_R4 >= 1
+        F(block_1_4),
+#else
+        0,
+#endif
+#if TRK_R4 >= 2
+        F(block_2_4),
+#else
+        0,
+#endif
+#if TRK_R4 >= 3
+        F(block_3_4),
+#else
+        0,
+#endif
+#if TRK_R4 >= 4
+        F(block_4_4),
+#else
+        0,
+#endif
+#if TRK_R4 >= 5
+        F(block_5_4),
+#else
+        0,
+#endif
+#if TRK_R4 >= 6
+        F(block_6_4),
+#else
+        0,
+#endif
+#if TRK_R4 >= 7
+        F(block_7_4),
+#else
+        0,
+#endif
+#if TRK_R4 >= 8
+        F(block_8_4),
+#else
+        0,
+#endif
+#if TRK_R4 >= 9
+        F(block_9_4),
+#else
+        0,
+#endif
+#if TRK_R4 >= 10
+        F(block_10_4),
+#else
+        0,
+#endif
+#if TRK_R4 >= 11
+        F(block_11_4),
+#else
+        0,
+#endif
+#if TRK_R4 >= 12
+        F(block_12_4),
+#else
+        0,
+#endif
+    },
 };
 
 /// Rows per chunk for a long `a` (a linear map over T·B rows): a chunk of rows stays
@@ -226,9 +586,10 @@ static const F(block_fn) F(blocks)[TRK_RMAX][4] = {
 
 TRK_TARGET void F(trk_run)(const trk_step *s, ptrdiff_t begin, ptrdiff_t end) {
     const int gates = trk_gate_count(s->kind);
-    const int group = gates > 1 ? gates : 4;
+    const int group = gates > 1 ? gates : 2;
     const ptrdiff_t units = (s->units + TRK_PANEL - 1) / TRK_PANEL;
     const ptrdiff_t panels = units * gates;
+    const int rmax = group <= 2 ? TRK_RN : group == 3 ? TRK_R3 : TRK_R4;
     for (ptrdiff_t chunk = 0; chunk < s->rows; chunk += TRK_ROW_CHUNK) {
         const ptrdiff_t chunkEnd = chunk + TRK_ROW_CHUNK < s->rows ? chunk + TRK_ROW_CHUNK : s->rows;
         for (ptrdiff_t g = begin; g < end; g++) {
@@ -238,9 +599,9 @@ TRK_TARGET void F(trk_run)(const trk_step *s, ptrdiff_t begin, ptrdiff_t end) {
             const ptrdiff_t first = gates > 1 ? g * TRK_PANEL : p0 * TRK_PANEL;
             for (int sub = 0; sub < TRK_PANEL / TRK_VW; sub++) {
                 if (first + sub * TRK_VW >= s->units) break;
-                for (ptrdiff_t r0 = chunk; r0 < chunkEnd; r0 += TRK_RMAX) {
-                    const int rows = chunkEnd - r0 < TRK_RMAX ? (int)(chunkEnd - r0) : TRK_RMAX;
-                    F(blocks)[rows - 1][np - 1](s, r0, p0, sub);
+                for (ptrdiff_t r0 = chunk; r0 < chunkEnd; r0 += rmax) {
+                    const int rows = chunkEnd - r0 < rmax ? (int)(chunkEnd - r0) : rmax;
+                    F(blocks)[np - 1][rows - 1](s, r0, p0, sub);
                 }
             }
         }

@@ -87,7 +87,7 @@ ptrdiff_t trk_packed_count(ptrdiff_t rows, ptrdiff_t depth, int gates);
 void trk_pack(const float *weight, ptrdiff_t rows, ptrdiff_t depth, int gates, float *packed);
 
 /// Independent pieces of work of `step` (column groups: one unit block of a cell,
-/// or four panels of a G = 1 kind). `trk_run` over disjoint group ranges may run
+/// or two panels of a G = 1 kind). `trk_run` over disjoint group ranges may run
 /// on different threads at once.
 ptrdiff_t trk_group_count(const trk_step *step);
 
