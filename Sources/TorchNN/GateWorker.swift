@@ -43,7 +43,9 @@ final class GateWorker: SplitRunner, @unchecked Sendable {
     private let process = getpid()
 
     /// How long the worker keeps spinning after its last job before it sleeps.
-    static let spinDuration: Duration = .milliseconds(2)
+    /// Within a forward pass consecutive jobs are microseconds apart; between calls of a
+    /// streaming caller they may be far apart, and spinning then only burns a core.
+    static let spinDuration: Duration = .microseconds(250)
 
     private let owned = Atomic<Bool>(false)
     private let posted = Atomic<Int>(0)
