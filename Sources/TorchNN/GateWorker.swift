@@ -21,9 +21,9 @@ protocol SplitRunner: AnyObject {
 /// A step is tens of microseconds of work, so the hand-off must be fast.
 /// `DispatchQueue.concurrentPerform` did not speed such work up at all on the 2-core
 /// benchmark machine: its worker woke too late, so the caller ran both halves itself.
-/// This worker instead waits by spinning with `sched_yield()` (as OpenBLAS's own
-/// threads do), so it starts within about a microsecond and yields its core to any
-/// other runnable thread; after `spinDuration` without work it sleeps on a condition
+/// This worker instead waits by spinning (a CPU pause, and every 16th round a
+/// `sched_yield()`, as OpenBLAS's own threads do), so it starts within about a
+/// microsecond and yields its core to any other runnable thread; after `spinDuration` without work it sleeps on a condition
 /// variable. Work below `splitThreshold` is never handed over, so for small layers
 /// the worker stays asleep.
 ///
@@ -88,7 +88,7 @@ final class GateWorker: SplitRunner, @unchecked Sendable {
         var spins = 0
         while finished.load(ordering: .acquiring) != ticket {
             spins &+= 1
-            if spins & 31 == 0 { sched_yield() }
+            if spins & 31 == 0 { sched_yield() } else { trk_pause() }
         }
     }
 
@@ -99,8 +99,10 @@ final class GateWorker: SplitRunner, @unchecked Sendable {
             var idleSince = clock.now
             var spins = 0
             while posted.load(ordering: .acquiring) == seen {
-                sched_yield()
+                // Mostly a CPU pause (a new job is seen within a fraction of a microsecond),
+                // with a yield now and then so that a runnable thread on this core gets it.
                 spins &+= 1
+                if spins & 15 == 0 { sched_yield() } else { trk_pause() }
                 guard spins & 63 == 0, clock.now - idleSince > Self.spinDuration else { continue }
                 // Sleep. `sleeping` is set before `posted` is read again and the owner reads
                 // `sleeping` after incrementing `posted` (both sequentially consistent), so

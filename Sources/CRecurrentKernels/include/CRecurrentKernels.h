@@ -117,6 +117,15 @@ trk_variant trk_best_variant(void);
 /// branch-free; NaN propagates, ±∞ give the exact limits). For accuracy tests.
 void trk_map(trk_variant variant, int function, const float *in, float *out, ptrdiff_t n);
 
+/// A spin-wait hint to the CPU (x86 `pause`, arm64 `yield`; nothing elsewhere).
+static inline void trk_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /// Processors this process may run on (its affinity mask on Linux; online ones elsewhere).
 int trk_usable_cpus(void);
 
