@@ -93,27 +93,29 @@ static const char *const trk_names[] = {"portable", "avx2", "avx512"};
 /// -1 until chosen.
 static _Atomic int trk_active = -1;
 
-/// TORCHNN_KERNEL when it names a supported variant, else the best one (with a
-/// one-line note on stderr for a value that cannot be honoured).
-static int trk_choose(void) {
+int trk_choose(const char *value, char *note, size_t capacity) {
     const int best = trk_best_variant();
-    const char *value = getenv("TORCHNN_KERNEL");
+    if (note && capacity) note[0] = 0;
     if (!value || !*value) return best;
     for (int v = 0; v < 3; v++) {
         if (strcmp(value, trk_names[v]) != 0) continue;
         if (trk_variant_supported(v)) return v;
-        fprintf(stderr, "TorchNN: TORCHNN_KERNEL=%s is not supported by this CPU; using %s\n", value, trk_names[best]);
+        if (note) snprintf(note, capacity, "TORCHNN_KERNEL=%s is not supported by this CPU; using %s", value, trk_names[best]);
         return best;
     }
-    fprintf(stderr, "TorchNN: TORCHNN_KERNEL=%.40s is not one of portable, avx2, avx512; ignored, using %s\n",
-            value, trk_names[best]);
+    if (note) {
+        snprintf(note, capacity, "TORCHNN_KERNEL=%.40s is not one of portable, avx2, avx512; ignored, using %s",
+                 value, trk_names[best]);
+    }
     return best;
 }
 
 trk_variant trk_active_variant(void) {
     int v = atomic_load_explicit(&trk_active, memory_order_acquire);
     if (v >= 0) return (trk_variant)v;
-    int chosen = trk_choose();
+    char note[160];
+    int chosen = trk_choose(getenv("TORCHNN_KERNEL"), note, sizeof note);
+    if (note[0]) fprintf(stderr, "TorchNN: %s\n", note);
     int expected = -1;
     // A concurrent first call may have stored first (the same value, or a forced one): keep it.
     if (!atomic_compare_exchange_strong(&trk_active, &expected, chosen)) return (trk_variant)expected;

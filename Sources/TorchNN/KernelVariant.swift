@@ -36,6 +36,18 @@ public enum KernelVariant: String, Sendable, CaseIterable, CustomStringConvertib
         }
     }
 
+    /// What a `TORCHNN_KERNEL` value selects (the variable is read once, on first use):
+    /// the named variant when supported, otherwise the best one, with the note printed
+    /// on standard error in that case (nil when the value is honoured or absent).
+    static func resolve(environmentValue value: String?) -> (variant: KernelVariant, note: String?) {
+        var note = [CChar](repeating: 0, count: 160)
+        let chosen = note.withUnsafeMutableBufferPointer { buffer in
+            trk_choose(value, buffer.baseAddress, buffer.count)
+        }
+        let text = String(decoding: note.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return (KernelVariant(trk_variant(UInt32(chosen))), text.isEmpty ? nil : text)
+    }
+
     /// Whether this CPU (and operating system) can run the variant.
     public var isSupported: Bool { trk_variant_supported(Int32(cValue.rawValue)) != 0 }
 

@@ -33,6 +33,29 @@ struct KernelVariantTests {
         #expect(KernelVariant.active == KernelVariant.best)
     }
 
+    @Test("TORCHNN_KERNEL: a supported name is honoured; anything else falls back to the best with a note")
+    func environmentValue() {
+        for variant in KernelVariant.supported {
+            let resolved = KernelVariant.resolve(environmentValue: variant.rawValue)
+            #expect(resolved.variant == variant && resolved.note == nil)
+        }
+        for absent in [nil, ""] as [String?] {
+            let resolved = KernelVariant.resolve(environmentValue: absent)
+            #expect(resolved.variant == KernelVariant.best && resolved.note == nil)
+        }
+        for bad in ["AVX512", "sse", " avx2", "avx512 ", String(repeating: "x", count: 500), "é\u{0}"] {
+            let resolved = KernelVariant.resolve(environmentValue: bad)
+            #expect(resolved.variant == KernelVariant.best)
+            #expect(resolved.note?.contains("is not one of portable, avx2, avx512; ignored, using \(KernelVariant.best)") == true,
+                    "\(resolved.note ?? "no note")")
+        }
+        for variant in KernelVariant.allCases where !variant.isSupported {
+            let resolved = KernelVariant.resolve(environmentValue: variant.rawValue)
+            #expect(resolved.variant == KernelVariant.best)
+            #expect(resolved.note?.contains("not supported by this CPU") == true)
+        }
+    }
+
     @Test("every golden fixture passes under every supported variant", arguments: KernelVariant.supported)
     func goldens(_ variant: KernelVariant) throws {
         try KernelVariant.select(variant)

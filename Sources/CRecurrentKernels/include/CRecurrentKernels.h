@@ -105,6 +105,11 @@ int trk_variant_supported(int variant);
 /// CPU supports; an unknown or unsupported value is reported once on stderr and ignored.
 trk_variant trk_active_variant(void);
 
+/// The variant a TORCHNN_KERNEL value selects: the named one when this CPU supports
+/// it, otherwise the best supported one, with a one-line explanation written to `note`
+/// (empty when the value was honoured or absent). `value` may be NULL.
+int trk_choose(const char *value, char *note, size_t capacity);
+
 /// Forces `variant` (-1: back to the automatic choice, ignoring the environment).
 /// Returns 0, or -1 (nothing changed) when the variant is unknown or unsupported.
 int trk_set_variant(int variant);
