@@ -42,6 +42,16 @@ out="${out:-$(mktemp -d /tmp/bench_compare.XXXXXX)}"
 mkdir -p "$out"
 
 swift build -c release --product rnn-benchmark >&2
+{
+    echo "## bench_compare $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo
+    echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ') model $(grep -m1 '^model\s*:' /proc/cpuinfo | cut -d: -f2 | tr -d ' '), $(nproc) processors"
+    echo "- OpenBLAS package: $(dpkg-query -W -f '${Package} ${Version}' 'libopenblas0-pthread' 2>/dev/null || echo unknown)"
+    echo "- environment as found: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-<unset>} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE-<unset>} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS-<unset>} TORCHNN_KERNEL=${TORCHNN_KERNEL-<unset>}"
+    echo "- $(swift --version 2>&1 | head -1)"
+    echo "- set: $set_name ${filters[*]}, rounds: $rounds, iterations: up to $iterations (2 s budget per configuration)"
+    echo
+} | tee "$out/preamble.md"
 bench=.build/release/rnn-benchmark
 "$bench" --set "$set_name" "${filters[@]}" --list > "$out/matrix.jsonl"
 echo "matrix: $(wc -l < "$out/matrix.jsonl") configurations; output in $out" >&2
