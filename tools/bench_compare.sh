@@ -72,7 +72,12 @@ for pass in "${passes[@]}"; do
     done
     echo "[$pass] step kernel" >&2
     "${run[@]}" "$bench" --kernel-only --json > "$out/$pass.kernel.jsonl"
-    "$PYTHON" tools/bench_summary.py --title "environment: $pass (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-<unset>} as found)" \
+    if [[ "$pass" == unset ]]; then
+        title="environment with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset"
+    else
+        title="environment as found (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-<unset>}, OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE-<unset>})"
+    fi
+    "$PYTHON" tools/bench_summary.py --title "$title" \
         --ours "$out/$pass.ours."*.jsonl --torch "$out/$pass.torch."*.jsonl --kernel "$out/$pass.kernel.jsonl" \
         | tee "$out/$pass.summary.md"
 done
