@@ -34,11 +34,12 @@ public enum KernelBenchmark {
         var hidden = generator.uniform(count: 2 * B * H, bound: 1)
         var cell = [Float](repeating: 0, count: B * H)
         var rows = [UnsafePointer<Float>?](repeating: nil, count: B)
+        var scratch = [Float](repeating: 0, count: B * H)
         var best = 0.0
         pre.withUnsafeMutableBufferPointer { pre in
             hidden.withUnsafeMutableBufferPointer { hidden in
                 cell.withUnsafeMutableBufferPointer { cell in
-                    rows.withUnsafeMutableBufferPointer { rows in
+                    rows.withUnsafeMutableBufferPointer { rows in scratch.withUnsafeMutableBufferPointer { scratch in
                         for b in 0..<B { rows[b] = UnsafePointer(pre.baseAddress! + b * G * H) }
                         var step = trk_step()
                         step.kind = kind
@@ -51,6 +52,8 @@ public enum KernelBenchmark {
                         step.ldo = H
                         step.cell = cell.baseAddress
                         step.ldc = H
+                        step.apacked = scratch.baseAddress
+                        trk_prepare(&step)
                         let groups = trk_group_count(&step)
                         for _ in 0..<5 {
                             let seconds = time {
@@ -58,12 +61,13 @@ public enum KernelBenchmark {
                                     // Alternate the two h buffers, as the driver does.
                                     step.a = UnsafePointer(hidden.baseAddress! + (call % 2) * B * H)
                                     step.out = hidden.baseAddress! + (1 - call % 2) * B * H
+                                    trk_prepare(&step)
                                     trk_run(&step, 0, groups)
                                 }
                             }
                             best = max(best, 2 * Double(B * G * H * H * calls) / seconds / 1e9)
                         }
-                    }
+                    } }
                 }
             }
         }

@@ -27,7 +27,7 @@ enum MatrixProduct {
             }
             return
         }
-        let job = KernelJob(kind: TRK_LINEAR)
+        let job = KernelJob(kind: TRK_LINEAR, scratch: rows * K)
         job.step.pointee.rows = rows
         job.step.pointee.units = N
         job.step.pointee.depth = K

@@ -153,7 +153,7 @@ final class DirectionLoop: @unchecked Sendable {
         self.output = output
         self.featureCount = featureCount
 
-        stepJob = KernelJob(kind: kind)
+        stepJob = KernelJob(kind: kind, scratch: batch * outputSize)
         let step = stepJob.step
         step.pointee.rows = batch
         step.pointee.units = hiddenSize
@@ -165,7 +165,7 @@ final class DirectionLoop: @unchecked Sendable {
         step.pointee.cell = cell
         step.pointee.ldc = hiddenSize
         if let packed = weights.packedProjection, let preProjection {
-            let job = KernelJob(kind: TRK_LINEAR)
+            let job = KernelJob(kind: TRK_LINEAR, scratch: batch * hiddenSize)
             job.step.pointee.rows = batch
             job.step.pointee.units = outputSize
             job.step.pointee.depth = hiddenSize

@@ -70,6 +70,11 @@ typedef struct trk_step {
     /// TRK_LSTM: c (rows, H), leading dimension ldc, updated in place.
     float *cell;
     ptrdiff_t ldc;
+    /// Scratch of rows·K floats the caller provides; `trk_prepare` fills it with `a`
+    /// rearranged for the kernel (each register block of rows k-major).
+    float *apacked;
+    /// The variant `trk_prepare` chose (the one `trk_run` then uses).
+    int variant;
 } trk_step;
 
 /// G of a kind (4 for LSTM, 3 for GRU, else 1).
@@ -91,11 +96,16 @@ void trk_pack(const float *weight, ptrdiff_t rows, ptrdiff_t depth, int gates, f
 /// on different threads at once.
 ptrdiff_t trk_group_count(const trk_step *step);
 
-/// Runs groups [begin, end) of `step` with the active variant.
-void trk_run(const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
+/// Readies `step` for `trk_run` with the active variant: records the variant and
+/// copies `a` into `apacked` in that variant's row blocks. Call once per change of
+/// `a`'s contents, on one thread, before the `trk_run` calls that share the step.
+void trk_prepare(trk_step *step);
 
-/// Runs groups [begin, end) of `step` with a given variant (must be supported).
-void trk_run_variant(trk_variant variant, const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
+/// Readies `step` for a given (supported) variant; see `trk_prepare`.
+void trk_prepare_variant(trk_step *step, trk_variant variant);
+
+/// Runs groups [begin, end) of a prepared `step` with the variant it was prepared for.
+void trk_run(const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
 
 /// 1 when this CPU (and OS) can run `variant`, else 0.
 int trk_variant_supported(int variant);
