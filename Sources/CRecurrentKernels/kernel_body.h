@@ -20,6 +20,12 @@
 #define TRK_CAT(a, b) TRK_CAT2(a, b)
 #define F(name) TRK_CAT(name, TRK_SUFFIX)
 #define INLINE static inline __attribute__((always_inline)) TRK_TARGET
+// Full unrolling of the register-block loops (R, NP are constants after inlining).
+#if defined(__clang__)
+#define TRK_UNROLL _Pragma("clang loop unroll(full)")
+#else
+#define TRK_UNROLL _Pragma("GCC unroll 16")
+#endif
 
 typedef float F(vf) __attribute__((vector_size(TRK_VW * 4)));
 typedef int32_t F(vi) __attribute__((vector_size(TRK_VW * 4)));
@@ -111,18 +117,18 @@ INLINE void F(block)(const trk_step *s, ptrdiff_t r0, const int R, ptrdiff_t p0,
 
     // Fully unrolled (R, NP are constants here) so the accumulators live in registers.
     vf acc[TRK_RN][4];
-#pragma clang loop unroll(full)
+TRK_UNROLL
     for (int r = 0; r < R; r++)
-#pragma clang loop unroll(full)
+TRK_UNROLL
         for (int q = 0; q < NP; q++) acc[r][q] = (vf){0};
     for (ptrdiff_t k = 0; k < K; k++) {
         vf wv[4];
-#pragma clang loop unroll(full)
+TRK_UNROLL
         for (int q = 0; q < NP; q++) wv[q] = F(load)(w + (k * NP + q) * TRK_PANEL);
-#pragma clang loop unroll(full)
+TRK_UNROLL
         for (int r = 0; r < R; r++) {
             vf x = F(splat)(ap[k * R + r]);
-#pragma clang loop unroll(full)
+TRK_UNROLL
             for (int q = 0; q < NP; q++) acc[r][q] = acc[r][q] + wv[q] * x;
         }
     }
