@@ -75,7 +75,8 @@ def main():
         rows = [r for r in rows if "step_kernel" in r]
         if rows:
             print(f"\nStep kernel on one thread ({rows[0]['kernel']}), measured FMA peak of one core "
-                  f"{rows[0]['peak_gflops']:.1f} GFLOP/s:\n")
+                  f"{rows[0]['peak_gflops']:.1f} GFLOP/s (nominal at the reported clock: "
+                  f"{rows[0].get('nominal_peak_gflops', float('nan')):.1f}):\n")
             print("| cell | B | H | GFLOP/s | % of peak |")
             print("|---|--:|--:|--:|--:|")
             for r in rows:

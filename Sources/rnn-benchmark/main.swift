@@ -92,19 +92,34 @@ if kernelReport {
         }
     }
     peak = max(peak, KernelBenchmark.fmaPeakGFLOPS())
+    // For reference, the nominal peak: 2 FMA units × lanes × 2 flops per cycle at the
+    // clock /proc/cpuinfo reports (a virtual machine shows the base clock; turbo is higher).
+    let lanes = KernelVariant.active == .avx512 ? 16 : KernelVariant.active == .avx2 ? 8 : 4
+    let megahertz = cpuMegahertz()
+    let nominal = Double(2 * lanes * 2) * megahertz / 1000
     if !json {
-        print("\nstep kernel on one thread (\(KernelVariant.active)), measured FMA peak of one core: \(String(format: "%.1f", peak)) GFLOP/s")
+        print("\nstep kernel on one thread (\(KernelVariant.active)), measured FMA peak of one core: \(String(format: "%.1f", peak)) GFLOP/s"
+            + String(format: " (nominal: %d flops/cycle × %.2f GHz = %.1f)", 4 * lanes, megahertz / 1000, nominal))
     }
     for result in results {
         if json {
             print("{\"step_kernel\": \"\(result.module)\", \"B\": \(result.B), \"H\": \(result.H), "
                 + "\"gflops\": \(String(format: "%.1f", result.gflops)), \"peak_gflops\": \(String(format: "%.1f", peak)), "
+                + "\"nominal_peak_gflops\": \(String(format: "%.1f", nominal)), "
                 + "\"kernel\": \"\(KernelVariant.active)\"}")
         } else {
             print(String(format: "  %@ B=%-3d H=%-4d %6.1f GFLOP/s = %4.1f%% of peak",
                          result.module, result.B, result.H, result.gflops, 100 * result.gflops / peak))
         }
     }
+}
+
+/// The first "cpu MHz" of /proc/cpuinfo, or 0.
+func cpuMegahertz() -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu MHz") }),
+          let colon = line.firstIndex(of: ":") else { return 0 }
+    return Double(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)) ?? 0
 }
 
 /// The "model name" line of /proc/cpuinfo, or "unknown".
