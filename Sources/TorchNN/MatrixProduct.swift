@@ -23,22 +23,30 @@ enum MatrixProduct {
                 for row in 0..<rows { (out + row * ldo).update(from: bias, count: N) }
             }
             original.withUnsafeBufferPointer { w in
-                BLAS.multiplyRows(m: rows, n: N, k: K, x: a, weight: w.baseAddress!, beta: bias == nil ? 0 : 1, into: out)
+                BLAS.gemmTransposedB(m: rows, n: N, k: K, a: a, lda: lda, b: w.baseAddress!, ldb: K,
+                                     beta: bias == nil ? 0 : 1, c: out, ldc: ldo)
             }
             return
         }
-        let job = KernelJob(kind: TRK_LINEAR, scratch: rows * K)
-        job.step.pointee.rows = rows
+        // Rows in slices, so that the kernel's copy of them (`trk_prepare`) stays bounded.
+        let slice = min(rows, rowSlice)
+        let job = KernelJob(kind: TRK_LINEAR, scratch: slice * K)
         job.step.pointee.units = N
         job.step.pointee.depth = K
         job.step.pointee.packed = UnsafePointer(weight.pointer)
-        job.step.pointee.a = a
         job.step.pointee.lda = lda
         job.step.pointee.bias = bias
-        job.step.pointee.out = out
         job.step.pointee.ldo = ldo
-        job.run(worker: job.multiplyAdds >= splitThreshold ? worker : nil)
+        for first in stride(from: 0, to: rows, by: slice) {
+            job.step.pointee.rows = min(slice, rows - first)
+            job.step.pointee.a = a + first * lda
+            job.step.pointee.out = out + first * ldo
+            job.run(worker: job.multiplyAdds >= splitThreshold ? worker : nil)
+        }
     }
+
+    /// Rows per kernel call of a long product (a multiple of every row block).
+    static let rowSlice = 4_608
 
     /// Whether OpenBLAS beats the own kernel for an (M×K)·(K×N) product.
     ///

@@ -135,6 +135,29 @@ struct KernelVariantTests {
         }
     }
 
+    @Test("Linear over more rows than one kernel call matches a Double reference", arguments: KernelVariant.supported)
+    func longLinear(_ variant: KernelVariant) throws {
+        let rows = MatrixProduct.rowSlice + 37, features = 9, outputs = 21
+        var factory = TensorFactory(seed: 93)
+        let x = factory.uniform([rows, features])
+        let linear = try Linear(inputFeatures: features, outputFeatures: outputs, seed: 4)
+        try KernelVariant.select(variant)
+        defer { try? KernelVariant.select(nil) }
+        let y = try linear(x)
+        #expect(y.shape == [rows, outputs])
+        var worst = 0.0
+        for row in [0, 1, MatrixProduct.rowSlice - 1, MatrixProduct.rowSlice, rows - 1] {
+            for o in 0..<outputs {
+                var sum = Double(linear.bias!.scalars[o])
+                for f in 0..<features {
+                    sum += Double(x.scalars[row * features + f]) * Double(linear.weight.scalars[o * features + f])
+                }
+                worst = max(worst, abs(sum - Double(y.scalars[row * outputs + o])))
+            }
+        }
+        #expect(worst < 1e-5, "max |difference| \(worst)")
+    }
+
     @Test("cells and Linear: each variant matches portable", arguments: accelerated)
     func cellsAndLinear(_ variant: KernelVariant) throws {
         var factory = TensorFactory(seed: 91)
