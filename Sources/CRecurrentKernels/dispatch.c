@@ -151,10 +151,10 @@ void trk_prepare_variant(trk_step *step, trk_variant variant) {
     for (ptrdiff_t r0 = 0; r0 < step->rows; r0 += block) {
         const int rows = step->rows - r0 < block ? (int)(step->rows - r0) : block;
         float *dst = step->apacked + r0 * K;
-        for (int r = 0; r < rows; r++) {
-            const float *src = step->a + (r0 + r) * step->lda;
-            for (ptrdiff_t k = 0; k < K; k++) dst[k * rows + r] = src[k];
-        }
+        const float *src = step->a + r0 * step->lda;
+        // Written in order, read from `rows` (≤ 12) row streams.
+        for (ptrdiff_t k = 0; k < K; k++)
+            for (int r = 0; r < rows; r++) *dst++ = src[r * step->lda + k];
     }
 }
 
