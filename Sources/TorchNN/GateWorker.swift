@@ -10,8 +10,6 @@ protocol SplitJob: AnyObject {
 /// Something that runs both parts of a ``SplitJob`` (the driver sees the worker only
 /// through this, so that no availability annotation leaks into it).
 protocol SplitRunner: AnyObject {
-    /// False while the helper sleeps: a job then first pays for waking it (tens of µs).
-    var isAwake: Bool { get }
     func run(_ job: any SplitJob)
     func release()
 }
@@ -69,8 +67,6 @@ final class GateWorker: SplitRunner, @unchecked Sendable {
         guard getpid() == process else { return false }
         return owned.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
     }
-
-    var isAwake: Bool { !sleeping.load(ordering: .relaxed) }
 
     /// Gives the worker back (after the last ``run(_:)``).
     func release() {

@@ -35,8 +35,7 @@ final class KernelJob: SplitJob, @unchecked Sendable {
         precondition(step.pointee.rows * step.pointee.depth <= max(1, scratchCount))
         trk_prepare(step)
         groups = trk_group_count(step)
-        // A sleeping helper is woken only for enough work to pay for the wake-up.
-        if let worker, groups >= 2, worker.isAwake || multiplyAdds >= wakeThreshold {
+        if let worker, groups >= 2 {
             worker.run(self)
         } else {
             trk_run(step, 0, groups)
@@ -61,10 +60,6 @@ final class KernelJob: SplitJob, @unchecked Sendable {
         return step.pointee.rows * panels * Int(TRK_PANEL) * step.pointee.depth
     }
 }
-
-/// Multiply-adds from which a job wakes a sleeping helper thread: a wake-up costs tens of
-/// microseconds, about what one thread needs for this much work.
-let wakeThreshold = 2_000_000
 
 /// The shared gate worker when it is free (claimed: release it after use), or nil.
 func claimWorker() -> (any SplitRunner)? {

@@ -78,11 +78,11 @@ struct LengthsTests {
         #expect(try gru(input, lengths: [4, 4, 4]) == gru(input))
     }
 
-    /// Enough rows for each step to be split between two threads even when the helper
-    /// sleeps (`wakeThreshold` multiply-adds; a bidirectional layer runs its directions on
-    /// the two threads instead), with H = 37 so every row also ends in a partial vector.
+    /// Enough rows for each step to be split between two threads (`splitThreshold`
+    /// multiply-adds; a bidirectional layer runs its directions on the two threads
+    /// instead), with H = 37 so every row also ends in a partial vector.
     static func parallelBatchLengths(gates: Int, hidden: Int, steps: Int, depth: Int? = nil) -> [Int] {
-        let rows = wakeThreshold / (gates * hidden * (depth ?? hidden)) + 3
+        let rows = splitThreshold / (gates * hidden * (depth ?? hidden)) + 3
         return (0..<rows).map { 1 + ($0 * 7) % steps }
     }
 
