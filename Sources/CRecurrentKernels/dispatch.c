@@ -11,7 +11,6 @@
 #include <string.h>
 
 void trk_run_portable(const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
-int trk_row_block_portable(int group);
 float trk_fma_loop_portable(long iterations, float seed);
 void trk_map_portable(int function, const float *in, float *out, ptrdiff_t n);
 #if defined(__x86_64__) || defined(__i386__)
@@ -20,8 +19,6 @@ float trk_fma_loop_avx512(long iterations, float seed);
 void trk_map_avx2(int function, const float *in, float *out, ptrdiff_t n);
 void trk_map_avx512(int function, const float *in, float *out, ptrdiff_t n);
 void trk_run_avx2(const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
-int trk_row_block_avx2(int group);
-int trk_row_block_avx512(int group);
 void trk_run_avx512(const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
 #endif
 
@@ -135,28 +132,7 @@ int trk_set_variant(int variant) {
     return 0;
 }
 
-void trk_prepare_variant(trk_step *step, trk_variant variant) {
-    step->variant = variant;
-    const int gates = trk_gate_count(step->kind);
-    const int group = gates > 1 ? gates : 2;
-    int block;
-    switch (variant) {
-#if defined(__x86_64__) || defined(__i386__)
-    case TRK_VARIANT_AVX512: block = trk_row_block_avx512(group); break;
-    case TRK_VARIANT_AVX2: block = trk_row_block_avx2(group); break;
-#endif
-    default: block = trk_row_block_portable(group); break;
-    }
-    const ptrdiff_t K = step->depth;
-    for (ptrdiff_t r0 = 0; r0 < step->rows; r0 += block) {
-        const int rows = step->rows - r0 < block ? (int)(step->rows - r0) : block;
-        float *dst = step->apacked + r0 * K;
-        const float *src = step->a + r0 * step->lda;
-        // Written in order, read from `rows` (≤ 12) row streams.
-        for (ptrdiff_t k = 0; k < K; k++)
-            for (int r = 0; r < rows; r++) *dst++ = src[r * step->lda + k];
-    }
-}
+void trk_prepare_variant(trk_step *step, trk_variant variant) { step->variant = variant; }
 
 void trk_prepare(trk_step *step) { trk_prepare_variant(step, trk_active_variant()); }
 

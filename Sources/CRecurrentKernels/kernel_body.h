@@ -107,13 +107,14 @@ INLINE vf F(tanh)(vf x) {
 // MARK: - The register block
 
 /// Rows r0 ..< r0+R against panels p0 ..< p0+NP, lanes sub·TRK_VW ..< (sub+1)·TRK_VW
-/// of each panel: the product accumulated in R·NP vectors, then the epilogue. The rows
-/// come from `s->apacked` (trk_prepare): R rows k-major, one sequential stream.
+/// of each panel: the product accumulated in R·NP vectors, then the epilogue.
 INLINE void F(block)(const trk_step *s, ptrdiff_t r0, const int R, ptrdiff_t p0, const int NP, int sub) {
     const ptrdiff_t K = s->depth;
     // The group's NP panels are interleaved per k (see trk_pack): one stream of NP·16 floats per k.
     const float *w = s->packed + p0 * K * TRK_PANEL + sub * TRK_VW;
-    const float *ap = s->apacked + r0 * K;
+    const float *arow[TRK_RN];
+TRK_UNROLL
+    for (int r = 0; r < R; r++) arow[r] = s->a + (r0 + r) * s->lda;
 
     // Fully unrolled (R, NP are constants here) so the accumulators live in registers.
     vf acc[TRK_RN][4];
@@ -127,7 +128,7 @@ TRK_UNROLL
         for (int q = 0; q < NP; q++) wv[q] = F(load)(w + (k * NP + q) * TRK_PANEL);
 TRK_UNROLL
         for (int r = 0; r < R; r++) {
-            vf x = F(splat)(ap[k * R + r]);
+            vf x = F(splat)(arow[r][k]);
 TRK_UNROLL
             for (int q = 0; q < NP; q++) acc[r][q] = acc[r][q] + wv[q] * x;
         }
@@ -588,8 +589,6 @@ static const F(block_fn) F(blocks)[4][12] = {
 /// Rows per chunk for a long `a` (a linear map over T·B rows): a chunk of rows stays
 /// in the L2 cache while every column group streams past it.
 #define TRK_ROW_CHUNK 192
-
-int F(trk_row_block)(int group) { return group <= 2 ? TRK_RN : group == 3 ? TRK_R3 : TRK_R4; }
 
 TRK_TARGET void F(trk_run)(const trk_step *s, ptrdiff_t begin, ptrdiff_t end) {
     const int gates = trk_gate_count(s->kind);

@@ -35,12 +35,11 @@ public enum KernelBenchmark {
         var hidden = generator.uniform(count: 2 * B * H, bound: 1)
         var cell = [Float](repeating: 0, count: B * H)
         var rows = [UnsafePointer<Float>?](repeating: nil, count: B)
-        var scratch = [Float](repeating: 0, count: B * H)
         var best = 0.0
         pre.withUnsafeMutableBufferPointer { pre in
             hidden.withUnsafeMutableBufferPointer { hidden in
                 cell.withUnsafeMutableBufferPointer { cell in
-                    rows.withUnsafeMutableBufferPointer { rows in scratch.withUnsafeMutableBufferPointer { scratch in
+                    rows.withUnsafeMutableBufferPointer { rows in
                         for b in 0..<B { rows[b] = UnsafePointer(pre.baseAddress! + b * G * H) }
                         var step = trk_step()
                         step.kind = kind
@@ -53,7 +52,6 @@ public enum KernelBenchmark {
                         step.ldo = H
                         step.cell = cell.baseAddress
                         step.ldc = H
-                        step.apacked = scratch.baseAddress
                         let groups = trk_group_count(&step)
                         for _ in 0..<5 {
                             let seconds = time {
@@ -67,7 +65,7 @@ public enum KernelBenchmark {
                             }
                             best = max(best, 2 * Double(B * G * H * H * calls) / seconds / 1e9)
                         }
-                    } }
+                    }
                 }
             }
         }

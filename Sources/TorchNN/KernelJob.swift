@@ -8,31 +8,19 @@ internal import CRecurrentKernels
 final class KernelJob: SplitJob, @unchecked Sendable {
     /// The operands; set them before ``run(worker:)``.
     let step: UnsafeMutablePointer<trk_step>
-    /// rows·K floats for `trk_prepare`'s copy of `a`.
-    private let scratch: UnsafeMutablePointer<Float>
-    private let scratchCount: Int
     private var groups = 0
 
-    /// - Parameter scratch: rows·K of the largest product this job will run.
-    init(kind: trk_kind, scratch count: Int) {
+    init(kind: trk_kind) {
         step = .allocate(capacity: 1)
         step.initialize(to: trk_step())
         step.pointee.kind = kind
-        scratch = .allocate(capacity: max(count, 1))
-        scratchCount = count
-        step.pointee.apacked = scratch
     }
 
-    deinit {
-        step.deallocate()
-        scratch.deallocate()
-    }
+    deinit { step.deallocate() }
 
     /// Runs every group: split with `worker` when it is given and there are at least
-    /// two groups, else on the calling thread. `a`'s rows are first copied in the
-    /// kernel's order (`trk_prepare`, once, which also fixes the variant for this call).
+    /// two groups, else on the calling thread (both with the variant active now).
     func run(worker: (any SplitRunner)?) {
-        precondition(step.pointee.rows * step.pointee.depth <= max(1, scratchCount))
         trk_prepare(step)
         groups = trk_group_count(step)
         if let worker, groups >= 2 {

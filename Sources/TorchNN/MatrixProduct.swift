@@ -28,9 +28,9 @@ enum MatrixProduct {
             }
             return
         }
-        // Rows in slices, so that the kernel's copy of them (`trk_prepare`) stays bounded.
+        // Rows in slices (one kernel call each).
         let slice = min(rows, rowSlice)
-        let job = KernelJob(kind: TRK_LINEAR, scratch: slice * K)
+        let job = KernelJob(kind: TRK_LINEAR)
         job.step.pointee.units = N
         job.step.pointee.depth = K
         job.step.pointee.packed = UnsafePointer(weight.pointer)

@@ -158,7 +158,7 @@ final class DirectionLoop: @unchecked Sendable {
         self.output = output
         self.featureCount = featureCount
 
-        stepJob = KernelJob(kind: kind, scratch: batch * outputSize)
+        stepJob = KernelJob(kind: kind)
         let step = stepJob.step
         step.pointee.rows = batch
         step.pointee.units = hiddenSize
@@ -170,7 +170,7 @@ final class DirectionLoop: @unchecked Sendable {
         step.pointee.cell = cell
         step.pointee.ldc = hiddenSize
         if let packed = weights.packedProjection, let preProjection {
-            let job = KernelJob(kind: TRK_LINEAR, scratch: batch * hiddenSize)
+            let job = KernelJob(kind: TRK_LINEAR)
             job.step.pointee.rows = batch
             job.step.pointee.units = outputSize
             job.step.pointee.depth = hiddenSize

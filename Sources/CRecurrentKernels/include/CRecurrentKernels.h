@@ -70,9 +70,6 @@ typedef struct trk_step {
     /// TRK_LSTM: c (rows, H), leading dimension ldc, updated in place.
     float *cell;
     ptrdiff_t ldc;
-    /// Scratch of rows·K floats the caller provides; `trk_prepare` fills it with `a`
-    /// rearranged for the kernel (each register block of rows k-major).
-    float *apacked;
     /// The variant `trk_prepare` chose (the one `trk_run` then uses).
     int variant;
 } trk_step;
@@ -96,9 +93,8 @@ void trk_pack(const float *weight, ptrdiff_t rows, ptrdiff_t depth, int gates, f
 /// on different threads at once.
 ptrdiff_t trk_group_count(const trk_step *step);
 
-/// Readies `step` for `trk_run` with the active variant: records the variant and
-/// copies `a` into `apacked` in that variant's row blocks. Call once per change of
-/// `a`'s contents, on one thread, before the `trk_run` calls that share the step.
+/// Readies `step` for `trk_run` with the active variant (records it, so that all
+/// `trk_run` calls sharing the step use the same one). Call on one thread before them.
 void trk_prepare(trk_step *step);
 
 /// Readies `step` for a given (supported) variant; see `trk_prepare`.
