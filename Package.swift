@@ -32,13 +32,17 @@ let libraries: [Target] = [
     // memory speed; compiled without flags, the x86 code carries its own
     // target attribute and runs only after a CPUID check.
     .target(name: "CChecksum"),
+    // The packed recurrent-step and matrix kernels, in plain C: each instruction-set
+    // variant is selected per function with `__attribute__((target(...)))` and chosen
+    // at run time from CPUID, so the target needs no compiler flag.
+    .target(name: "CRecurrentKernels"),
     .target(
         name: "TorchCheckpoint",
         dependencies: ["TorchTensor", "CZip", "CChecksum"]
     ),
     .target(
         name: "TorchNN",
-        dependencies: ["TorchTensor", "COpenBLAS"]
+        dependencies: ["TorchTensor", "COpenBLAS", "CRecurrentKernels"]
     ),
     // Parity with PyTorch for CI: golden fixtures and tensor comparisons. Reads
     // .pt / safetensors files (TorchCheckpoint) and runs layers (TorchNN).

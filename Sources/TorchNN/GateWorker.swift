@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+internal import CRecurrentKernels
 
 /// Work that two threads share: `run(part: 0)` on the caller, `run(part: 1)` on the worker.
 protocol SplitJob: AnyObject {
@@ -13,36 +14,38 @@ protocol SplitRunner: AnyObject {
     func release()
 }
 
-/// One persistent helper thread that takes half of each step's fused gate pass.
+/// One persistent helper thread that shares the recurrent layers' work with the caller:
+/// half of the column groups of a big enough step (`KernelJob`), half of a large
+/// input projection, or the reverse direction of a bidirectional layer (`PairJob`).
 ///
-/// Each step of a recurrent layer is one GEMM (which OpenBLAS already spreads over
-/// its own threads) followed by the elementwise gate pass, which is tens of
-/// microseconds of work. `DispatchQueue.concurrentPerform` did not speed that pass
-/// up at all on the 2-core benchmark machine: its worker woke too late, so the
-/// caller ran both halves itself. This worker instead waits by spinning with
-/// `sched_yield()` (as OpenBLAS's own threads do), so it starts within about a
-/// microsecond and yields its core to OpenBLAS during the GEMMs; after
-/// `spinDuration` without work it sleeps on a condition variable.
+/// A step is tens of microseconds of work, so the hand-off must be fast.
+/// `DispatchQueue.concurrentPerform` did not speed such work up at all on the 2-core
+/// benchmark machine: its worker woke too late, so the caller ran both halves itself.
+/// This worker instead waits by spinning (a CPU pause, and every 16th round a
+/// `sched_yield()`, as OpenBLAS's own threads do), so it starts within about a
+/// microsecond and yields its core to any other runnable thread; after `spinDuration` without work it sleeps on a condition
+/// variable. Work below `splitThreshold` is never handed over, so for small layers
+/// the worker stays asleep.
 ///
-/// One caller at a time: a layer claims the worker for its time loop with
-/// ``acquire()``; a second layer running concurrently on another thread finds it
-/// taken and runs its gate passes on its own thread. Nothing is allocated per step.
-/// The thread is started on first use and lives as long as the process.
-///
-/// Measured on the 2-core benchmark machine (whole forward passes, medians):
-/// LSTM B = 32, H = 256, 2 layers 41.8 → 38.1 ms; GRU 30.0 → 28.1 ms; bidirectional
-/// H = 512, B = 16: LSTM 34.5 → 32.5 ms, GRU 25.1 → 24.1 ms.
+/// One caller at a time: a forward pass claims the worker with ``acquire()``; another
+/// running concurrently on another thread finds it taken and runs on its own thread.
+/// Nothing is allocated per step. The thread is started on first use and lives as
+/// long as the process.
 @available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *)
 final class GateWorker: SplitRunner, @unchecked Sendable {
-    /// The worker, or nil on a single-processor machine.
-    static let shared: GateWorker? = ProcessInfo.processInfo.activeProcessorCount >= 2 ? GateWorker() : nil
+    /// The worker, or nil when the process may use only one processor (a single-core
+    /// machine, or an affinity mask such as `taskset -c 0`), where it could only compete
+    /// with the caller for that core.
+    static let shared: GateWorker? = trk_usable_cpus() >= 2 ? GateWorker() : nil
 
     /// The process that started the thread: a child made by `fork()` has no worker
     /// thread, so there ``acquire()`` refuses and the caller runs serially.
     private let process = getpid()
 
     /// How long the worker keeps spinning after its last job before it sleeps.
-    static let spinDuration: Duration = .milliseconds(2)
+    /// Within a forward pass consecutive jobs are microseconds apart; between calls of a
+    /// streaming caller they may be far apart, and spinning then only burns a core.
+    static let spinDuration: Duration = .microseconds(250)
 
     private let owned = Atomic<Bool>(false)
     private let posted = Atomic<Int>(0)
@@ -85,7 +88,7 @@ final class GateWorker: SplitRunner, @unchecked Sendable {
         var spins = 0
         while finished.load(ordering: .acquiring) != ticket {
             spins &+= 1
-            if spins & 31 == 0 { sched_yield() }
+            if spins & 31 == 0 { sched_yield() } else { trk_pause() }
         }
     }
 
@@ -96,8 +99,10 @@ final class GateWorker: SplitRunner, @unchecked Sendable {
             var idleSince = clock.now
             var spins = 0
             while posted.load(ordering: .acquiring) == seen {
-                sched_yield()
+                // Mostly a CPU pause (a new job is seen within a fraction of a microsecond),
+                // with a yield now and then so that a runnable thread on this core gets it.
                 spins &+= 1
+                if spins & 15 == 0 { sched_yield() } else { trk_pause() }
                 guard spins & 63 == 0, clock.now - idleSince > Self.spinDuration else { continue }
                 // Sleep. `sleeping` is set before `posted` is read again and the owner reads
                 // `sleeping` after incrementing `posted` (both sequentially consistent), so

@@ -9,6 +9,8 @@ public struct Linear: Module {
     public private(set) var weight: FloatTensor
     /// b: (O), or nil without a bias.
     public private(set) var bias: FloatTensor?
+    /// W packed once for the own kernel (``MatrixProduct``).
+    private let packedWeight: PackedMatrix
 
     /// I.
     public var inputFeatures: Int { weight.shape[1] }
@@ -30,6 +32,7 @@ public struct Linear: Module {
         weight = FloatTensor(uncheckedShape: [outputFeatures, inputFeatures],
                              scalars: generator.uniform(count: outputFeatures * inputFeatures, bound: bound))
         self.bias = bias ? FloatTensor(uncheckedShape: [outputFeatures], scalars: generator.uniform(count: outputFeatures, bound: bound)) : nil
+        packedWeight = PackedMatrix(weight.scalars, rows: outputFeatures, depth: inputFeatures)
     }
 
     /// A layer with the given weight (O, I) and optional bias (O).
@@ -46,6 +49,7 @@ public struct Linear: Module {
         }
         self.weight = weight
         self.bias = bias
+        packedWeight = PackedMatrix(weight.scalars, rows: weight.shape[0], depth: weight.shape[1])
     }
 
     /// Loads `weight` (O, I) and, when present, `bias` (O) from under `prefix`, strictly.
@@ -59,10 +63,12 @@ public struct Linear: Module {
         guard let shape = inferredMatrixShape(&loader, prefix + "weight", expected: "(out, in)", alsoUnder: prefix) else {
             self.weight = FloatTensor(uncheckedShape: [1, 1], scalars: [0])  // placeholder: the load throws
             self.bias = nil
+            self.packedWeight = PackedMatrix(weight.scalars, rows: 1, depth: 1)
             return
         }
         weight = try loader.tensor(prefix + "weight", shape: shape)
         bias = try loader.optionalTensor(prefix + "bias", shape: [shape[0]])
+        packedWeight = PackedMatrix(weight.scalars, rows: shape[0], depth: shape[1])
     }
 
     /// - Parameter x: (..., I), at least one axis.
@@ -84,16 +90,13 @@ public struct Linear: Module {
         let out = outputFeatures, features = inputFeatures
         var result = [Float](repeating: 0, count: rows * out)
         result.withUnsafeMutableBufferPointer { y in
-            // Bias first, then accumulate x Wᵀ onto it (beta = 1) in one GEMM.
-            if let bias {
-                bias.scalars.withUnsafeBufferPointer { b in
-                    for row in 0..<rows { (y.baseAddress! + row * out).update(from: b.baseAddress!, count: out) }
-                }
-            }
             x.scalars.withUnsafeBufferPointer { input in
-                weight.scalars.withUnsafeBufferPointer { w in
-                    BLAS.multiplyRows(m: rows, n: out, k: features, x: input.baseAddress!, weight: w.baseAddress!,
-                                      beta: bias == nil ? 0 : 1, into: y.baseAddress!)
+                withOptionalBuffer(bias?.scalars) { bias in
+                    let worker = claimWorker()
+                    defer { worker?.release() }
+                    MatrixProduct.multiply(rows: rows, input.baseAddress!, lda: features, weight: packedWeight,
+                                           original: weight.scalars, bias: bias, into: y.baseAddress!, ldo: out,
+                                           worker: worker)
                 }
             }
         }

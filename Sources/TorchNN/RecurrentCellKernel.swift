@@ -1,5 +1,6 @@
-import TorchTensor
 import Foundation
+import TorchTensor
+internal import CRecurrentKernels
 
 /// The per-step arithmetic of one kind of recurrent cell, separated from the
 /// weights and from the time loop so that ``RNN``, ``LSTM`` and ``GRU`` (and
@@ -7,8 +8,8 @@ import Foundation
 ///
 /// The driver computes, for every batch row, the input projection
 /// `x·W_ihᵀ + folded biases` (one GEMM over all T·B rows, G·H columns) and the
-/// recurrent projection `h·W_hhᵀ + unfolded biases` (one GEMM per step); the
-/// kernel turns the two G·H rows into the new state in one fused pass.
+/// recurrent projection `h·W_hhᵀ` against the packed `W_hh` fused with the gate
+/// nonlinearities and state update (`trk_run`, one call per step).
 protocol RecurrentCellKernel: Sendable {
     /// The state the public API passes around: `h` (a ``FloatTensor``), or
     /// ``LSTMState`` for an LSTM. Layers take it as `initialState`, cells as `state`.
@@ -28,23 +29,8 @@ protocol RecurrentCellKernel: Sendable {
     /// GRU's `b_hn` is multiplied by the reset gate, so it must stay with `W_hn h`.
     static func foldsHiddenBias(gate: Int) -> Bool
 
-    /// One fused pass for one batch row: SIMD over the H units (``VectorMath``), each
-    /// chunk of units loading all G gates' pre-activations, applying the gate
-    /// nonlinearities and updating the state in registers, with no scalar `expf`/`tanhf`.
-    /// - Parameters:
-    ///   - hiddenSize: H.
-    ///   - input: the G·H input projection of this row and step (folded biases included).
-    ///   - recurrent: the G·H recurrent projection `W_hh h + unfolded biases`.
-    ///   - hidden: H values: on entry the previous `h` (only GRU reads it), on exit the
-    ///     new `h` (for an LSTM with projections, `o ⊙ tanh(c')` before `W_hr`).
-    ///   - cell: H values of `c`, updated in place (nil for cells without one).
-    func step(
-        hiddenSize: Int,
-        input: UnsafePointer<Float>,
-        recurrent: UnsafePointer<Float>,
-        hidden: UnsafeMutablePointer<Float>,
-        cell: UnsafeMutablePointer<Float>?
-    )
+    /// The fused step of the own kernel (`trk_run`) for this cell.
+    var stepKind: trk_kind { get }
 }
 
 /// Elman RNN: `h' = act(W_ih x + b_ih + W_hh h + b_hh)`.
@@ -58,23 +44,7 @@ struct RNNKernel: RecurrentCellKernel {
     static func components(of state: FloatTensor) -> (h: FloatTensor, c: FloatTensor?) { (state, nil) }
 
     var nonlinearity: Nonlinearity
-
-    @inline(__always)
-    func step(hiddenSize H: Int, input: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
-              hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>?) {
-        switch nonlinearity {
-        case .tanh:
-            forEachChunk(H) { j, n in
-                VectorMath.store(VectorMath.tanh(VectorMath.load(input + j, n) + VectorMath.load(recurrent + j, n)), hidden + j, n)
-            }
-        case .relu:
-            forEachChunk(H) { j, n in
-                let s = VectorMath.load(input + j, n) + VectorMath.load(recurrent + j, n)
-                // Same as Nonlinearity.relu: x ≤ 0 gives 0, NaN (every comparison false) stays NaN.
-                VectorMath.store(s.replacing(with: 0, where: s .<= 0), hidden + j, n)
-            }
-        }
-    }
+    var stepKind: trk_kind { nonlinearity == .tanh ? TRK_RNN_TANH : TRK_RNN_RELU }
 }
 
 /// LSTM, gates stored in torch's order i, f, g, o:
@@ -87,24 +57,7 @@ struct LSTMKernel: RecurrentCellKernel {
     static func foldsHiddenBias(gate: Int) -> Bool { true }
     static func makeState(h: FloatTensor, c: FloatTensor?) -> LSTMState { LSTMState(h: h, c: c ?? FloatTensor(uncheckedShape: h.shape, scalars: [Float](repeating: 0, count: h.scalars.count))) }
     static func components(of state: LSTMState) -> (h: FloatTensor, c: FloatTensor?) { (state.h, state.c) }
-
-    @inline(__always)
-    func step(hiddenSize H: Int, input: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
-              hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>?) {
-        guard let cell else { return }
-        forEachChunk(H) { j, n in
-            @inline(__always) func gate(_ k: Int) -> VectorMath.Vector {
-                VectorMath.load(input + k * H + j, n) + VectorMath.load(recurrent + k * H + j, n)
-            }
-            let i = VectorMath.sigmoid(gate(0))
-            let f = VectorMath.sigmoid(gate(1))
-            let g = VectorMath.tanh(gate(2))
-            let o = VectorMath.sigmoid(gate(3))
-            let c = f * VectorMath.load(cell + j, n) + i * g
-            VectorMath.store(c, cell + j, n)
-            VectorMath.store(o * VectorMath.tanh(c), hidden + j, n)
-        }
-    }
+    var stepKind: trk_kind { TRK_LSTM }
 }
 
 /// GRU, gates stored in torch's order r, z, n:
@@ -118,31 +71,5 @@ struct GRUKernel: RecurrentCellKernel {
     static func components(of state: FloatTensor) -> (h: FloatTensor, c: FloatTensor?) { (state, nil) }
     // r and z only ever see b_ih + b_hh as a sum; b_hn sits inside r ⊙ (...).
     static func foldsHiddenBias(gate: Int) -> Bool { gate != 2 }
-
-    @inline(__always)
-    func step(hiddenSize H: Int, input: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
-              hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>?) {
-        forEachChunk(H) { j, count in
-            let r = VectorMath.sigmoid(VectorMath.load(input + j, count) + VectorMath.load(recurrent + j, count))
-            let z = VectorMath.sigmoid(VectorMath.load(input + H + j, count) + VectorMath.load(recurrent + H + j, count))
-            let n = VectorMath.tanh(VectorMath.load(input + 2 * H + j, count) + r * VectorMath.load(recurrent + 2 * H + j, count))
-            // torch's fused CPU cell computes n + z⊙(h − n): same value, same rounding.
-            let h = VectorMath.load(hidden + j, count)
-            VectorMath.store(n + z * (h - n), hidden + j, count)
-        }
-    }
-}
-
-/// Calls `body(j, n)` for consecutive chunks `j..<j+n` covering `0..<count`:
-/// full vectors (n = `VectorMath.width`), then one shorter tail. The loads and
-/// stores of `VectorMath` taking `n` read and write only those n elements.
-@inline(__always)
-func forEachChunk(_ count: Int, _ body: (_ start: Int, _ length: Int) -> Void) {
-    let width = VectorMath.width
-    var j = 0
-    while j + width <= count {
-        body(j, width)
-        j += width
-    }
-    if j < count { body(j, count - j) }
+    var stepKind: trk_kind { TRK_GRU }
 }

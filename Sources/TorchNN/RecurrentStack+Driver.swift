@@ -1,13 +1,18 @@
 import TorchTensor
+internal import CRecurrentKernels
+
 /// The one time loop every recurrent module runs through.
 ///
-/// Per layer and direction: ONE GEMM projects all T·B input rows onto the G·H
-/// gate columns with the foldable biases pre-added; then per step ONE GEMM (a
-/// GEMV when B = 1) computes the recurrent projection, the kernel fuses the
-/// gate nonlinearities and state update row by row (SIMD over the H units, see
-/// ``VectorMath``; for a large enough batch the ``GateWorker`` thread takes half
-/// of the rows), and an LSTM with projections does one more small GEMM. Every
-/// buffer is allocated before the loop; nothing inside it allocates or copies an array.
+/// Per layer: the input projection of all T·B rows onto the G·H gate columns, folded
+/// biases included (one product per direction, ``MatrixProduct``); then, per
+/// direction and step, ONE call of the own kernel (`trk_run`): h·W_hhᵀ against the
+/// `W_hh` packed at load, with the gate nonlinearities and state update fused as
+/// its epilogue; an LSTM with projections does one more small product with `W_hr`.
+///
+/// Both cores: the two directions of a bidirectional layer run their time loops
+/// at the same time (the ``GateWorker`` takes the reverse one); a unidirectional
+/// layer whose step is big enough splits each step's column groups between the two
+/// threads. Every buffer is allocated before the loop; nothing inside it allocates.
 extension RecurrentStack {
     /// Runs every layer and direction over a time-major sequence.
     /// - Parameters:
@@ -22,26 +27,35 @@ extension RecurrentStack {
         let rows = T * B
         let featureCount = D * Hout
 
-        // Workspace shared by all layers and directions: the input projection
-        // (T·B, G·H), the recurrent projection (B, G·H), and for projections the
-        // pre-projection h (B, H) and a (B, P) scratch used when some rows are done.
+        // Per direction: the input projection (T·B, G·H), the second h buffer (B, H_out)
+        // the step writes while reading the first, and with proj_size the (B, H)
+        // pre-projection o ⊙ tanh(c'); plus B row pointers into the projection.
         let projectionCount = rows * GH
-        let recurrentCount = B * GH
         let preCount = projSize > 0 ? B * H : 0
-        let scratchCount = projSize > 0 ? B * Hout : 0
-        let workspace = UnsafeMutableBufferPointer<Float>.allocate(
-            capacity: projectionCount + recurrentCount + preCount + scratchCount)
-        workspace.initialize(repeating: 0)
+        let perDirection = projectionCount + B * Hout + preCount
+        // The projections are written whole before they are read; only the small state
+        // buffers are zeroed (a finished row's stale pre-projection is computed on, then discarded).
+        let workspace = UnsafeMutableBufferPointer<Float>.allocate(capacity: D * perDirection)
+        for direction in 0..<D {
+            (workspace.baseAddress! + direction * perDirection + projectionCount)
+                .initialize(repeating: 0, count: perDirection - projectionCount)
+        }
         defer { workspace.deallocate() }
-        let scratch = Workspace(
-            projection: workspace.baseAddress!,
-            recurrent: workspace.baseAddress! + projectionCount,
-            preProjection: projSize > 0 ? workspace.baseAddress! + projectionCount + recurrentCount : nil,
-            projected: projSize > 0 ? workspace.baseAddress! + projectionCount + recurrentCount + preCount : nil)
+        let rowPointers = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: D * B)
+        rowPointers.initialize(repeating: nil, count: D * B)
+        defer { rowPointers.deallocate() }
 
-        // Layer outputs ping-pong between two buffers: layer k reads k−1's.
-        var current = [Float](repeating: 0, count: rows * featureCount)
-        var previous = numLayers > 1 ? [Float](repeating: 0, count: rows * featureCount) : []
+        let worker = claimWorker()
+        defer { worker?.release() }
+
+        // Layer outputs ping-pong between two buffers: layer k reads k−1's. Without lengths
+        // every element is written by each layer, so the buffers need no zeroing.
+        func layerBuffer() -> [Float] {
+            guard lengths == nil else { return [Float](repeating: 0, count: rows * featureCount) }
+            return [Float](unsafeUninitializedCapacity: rows * featureCount) { _, count in count = rows * featureCount }
+        }
+        var current = layerBuffer()
+        var previous = numLayers > 1 ? layerBuffer() : []
         let stateStride = B * Hout, cellStride = B * H
 
         for layer in 0..<numLayers {
@@ -56,16 +70,24 @@ extension RecurrentStack {
                     hidden.withUnsafeMutableBufferPointer { h in
                         cell.withUnsafeMutableBufferPointer { c in
                             let input = layer == 0 ? x.baseAddress! : previousBuffer.baseAddress!
-                            for direction in 0..<D {
+                            let loops = (0..<D).map { direction in
                                 let index = layer * D + direction
-                                runDirection(
-                                    weights[index], reverse: direction == 1,
-                                    input: input, inputWidth: inputWidth,
-                                    steps: T, batch: B, lengths: lengths,
+                                let base = workspace.baseAddress! + direction * perDirection
+                                return DirectionLoop(
+                                    weights: weights[index], kind: kernel.stepKind, reverse: direction == 1,
+                                    steps: T, batch: B, hiddenSize: H, outputSize: Hout, lengths: lengths,
+                                    projection: base, otherHidden: base + projectionCount,
+                                    preProjection: projSize > 0 ? base + projectionCount + B * Hout : nil,
+                                    rowPointers: rowPointers + direction * B,
                                     hidden: h.baseAddress! + index * stateStride,
                                     cell: Kernel.hasCellState ? c.baseAddress! + index * cellStride : nil,
-                                    output: output.baseAddress!, outputOffset: direction * Hout,
-                                    scratch: scratch)
+                                    output: output.baseAddress! + direction * Hout, featureCount: featureCount)
+                            }
+                            for loop in loops { loop.project(input, inputWidth: inputWidth, worker: worker) }
+                            if D == 2, let worker {
+                                worker.run(PairJob({ loops[0].run(worker: nil) }, { loops[1].run(worker: nil) }))
+                            } else {
+                                for loop in loops { loop.run(worker: worker) }
                             }
                         }
                     }
@@ -74,176 +96,150 @@ extension RecurrentStack {
         }
         return current
     }
-
-    /// B·G·H from which the fused gate pass of each step is shared with the gate
-    /// worker (``GateWorker``). Measured on the 2-core benchmark machine: from
-    /// about 24 K upwards the worker saves 4–9% of a whole forward pass (LSTM
-    /// B = 32, H = 256: 41.8 → 38.1 ms); around 8–16 K gains and losses are within
-    /// noise; at 4 K and below the hand-off costs more than it saves.
-    static var parallelGateThreshold: Int { 16_384 }
-
-    /// Pointers into the preallocated workspace.
-    struct Workspace {
-        var projection: UnsafeMutablePointer<Float>
-        var recurrent: UnsafeMutablePointer<Float>
-        var preProjection: UnsafeMutablePointer<Float>?
-        var projected: UnsafeMutablePointer<Float>?
-    }
-
-    /// One layer, one direction. The reverse direction runs row b from its own
-    /// last valid step (len[b] − 1) down to 0, so all rows still advance in
-    /// lockstep (step s touches time len[b] − 1 − s) and share each GEMM.
-    private func runDirection(
-        _ w: RecurrentWeights, reverse: Bool,
-        input: UnsafePointer<Float>, inputWidth: Int,
-        steps T: Int, batch B: Int, lengths: [Int]?,
-        hidden h: UnsafeMutablePointer<Float>, cell c: UnsafeMutablePointer<Float>?,
-        output: UnsafeMutablePointer<Float>, outputOffset: Int,
-        scratch: Workspace
-    ) {
-        let H = hiddenSize, Hout = outputSize, GH = gateWidth
-        let featureCount = directions * Hout
-        let rows = T * B
-        let projection = scratch.projection, recurrent = scratch.recurrent
-
-        // Input projection of all T·B rows at once, biases pre-added (beta = 1).
-        let inputBeta: Float
-        if let bias = w.foldedBias {
-            bias.withUnsafeBufferPointer { b in
-                for row in 0..<rows { (projection + row * GH).update(from: b.baseAddress!, count: GH) }
-            }
-            inputBeta = 1
-        } else {
-            inputBeta = 0
-        }
-        w.inputWeight.withUnsafeBufferPointer { wih in
-            BLAS.gemmTransposedB(m: rows, n: GH, k: inputWidth, a: input, lda: inputWidth,
-                                 b: wih.baseAddress!, ldb: inputWidth, beta: inputBeta, c: projection, ldc: GH)
-        }
-
-        // The fused gate pass of each step, shared with the gate worker when there is
-        // enough of it (the worker is claimed for the whole loop, released after it).
-        let pass = GatePass(
-            kernel: kernel, steps: T, batch: B, lengths: lengths, reverse: reverse,
-            hiddenSize: H, gateWidth: GH, projection: projection, recurrent: recurrent,
-            hidden: scratch.preProjection ?? h, hiddenStride: scratch.preProjection == nil ? Hout : H,
-            cell: c)
-        let worker = B >= 2 && B * GH >= Self.parallelGateThreshold ? GatePass<Kernel>.claimWorker() : nil
-        defer { worker?.release() }
-        // Past the longest sequence no row is active: stop there.
-        let stepCount = lengths?.max() ?? T
-        w.hiddenWeight.withUnsafeBufferPointer { whhBuffer in
-            withOptionalBuffer(w.recurrentBias) { recurrentBias in
-                withOptionalBuffer(w.projectionWeight) { whr in
-                    let whh = whhBuffer.baseAddress!
-                    for s in 0..<stepCount {
-                        // Recurrent projection h·W_hhᵀ (+ b_hn for a GRU) for all rows.
-                        if let recurrentBias {
-                            for b in 0..<B { (recurrent + b * GH).update(from: recurrentBias, count: GH) }
-                        }
-                        BLAS.multiplyRows(m: B, n: GH, k: Hout, x: h, weight: whh,
-                                          beta: recurrentBias == nil ? 0 : 1, into: recurrent)
-
-                        // Fused gates, committing only rows still inside their sequence:
-                        // a finished row keeps its state, which is then its h_n / c_n.
-                        pass.step = s
-                        if let worker {
-                            worker.run(pass)
-                        } else {
-                            pass.run(rows: 0..<B)
-                        }
-                        // proj_size: h' = W_hr (o ⊙ tanh(c')).
-                        if let whr, let pre = scratch.preProjection, let projected = scratch.projected {
-                            let active = lengths.map { $0.count { s < $0 } } ?? B
-                            if active == B {
-                                BLAS.multiplyRows(m: B, n: Hout, k: H, x: pre, weight: whr, beta: 0, into: h)
-                            } else {
-                                BLAS.multiplyRows(m: B, n: Hout, k: H, x: pre, weight: whr, beta: 0, into: projected)
-                                for b in 0..<B where s < (lengths?[b] ?? T) {
-                                    (h + b * Hout).update(from: projected + b * Hout, count: Hout)
-                                }
-                            }
-                        }
-
-                        // The output at each row's own time index (this direction's half).
-                        for b in 0..<B {
-                            let length = lengths?[b] ?? T
-                            guard s < length else { continue }
-                            let t = reverse ? length - 1 - s : s
-                            (output + (t * B + b) * featureCount + outputOffset).update(from: h + b * Hout, count: Hout)
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
-/// One step's fused gate pass: everything `Kernel.step` needs, created once per
-/// layer and direction (only `step` changes in the time loop), so that the gate
-/// worker can take half of the rows without anything being allocated per step.
-/// Rows are independent (each reads and writes only its own slices), which is
-/// what makes sharing the raw pointers between the two threads safe.
-final class GatePass<Kernel: RecurrentCellKernel>: SplitJob, @unchecked Sendable {
-    let kernel: Kernel
-    let steps: Int, batch: Int
-    let lengths: [Int]?
-    let reverse: Bool
-    let hiddenSize: Int, gateWidth: Int
-    let projection: UnsafePointer<Float>
-    let recurrent: UnsafePointer<Float>
-    /// h (stride H_out), or the pre-projection buffer (stride H) with proj_size.
-    let hidden: UnsafeMutablePointer<Float>
-    let hiddenStride: Int
-    let cell: UnsafeMutablePointer<Float>?
-    /// The step index s (not the time index: see `RecurrentStack.runDirection`).
-    var step = 0
+/// Multiply-adds from which one call of the own kernel is split between the two
+/// threads. Below about this (a couple
+/// of microseconds of work) the hand-off costs more than it saves. Measured with 131 072
+/// and 49 152 alternately: the smaller threshold sped up the steps it newly splits
+/// (LSTM H = 128, B = 1: 0.61 → 0.45 ms per forward pass; GRU H = 128, B = 1: 0.42 → 0.34).
+/// Waking a sleeping helper only for larger jobs (2 M multiply-adds) was tried and
+/// dropped: a stream of one-step calls then never woke it (LSTM H = 256, 100 calls:
+/// 1.6 → 4.0 ms), and nothing else measured faster.
+let splitThreshold = 49_152
 
-    init(kernel: Kernel, steps: Int, batch: Int, lengths: [Int]?, reverse: Bool, hiddenSize: Int, gateWidth: Int,
-         projection: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
-         hidden: UnsafeMutablePointer<Float>, hiddenStride: Int, cell: UnsafeMutablePointer<Float>?) {
-        self.kernel = kernel
+/// One layer and direction: the input projection, then the time loop. Created per
+/// layer (outside the time loop); holds only pointers into the driver's workspace.
+///
+/// The reverse direction runs row b from its own last valid step (len[b] − 1) down
+/// to 0, so all rows still advance in lockstep (step s touches time len[b] − 1 − s)
+/// and share each kernel call.
+final class DirectionLoop: @unchecked Sendable {
+    let weights: RecurrentWeights
+    let reverse: Bool
+    let steps: Int, batch: Int, hiddenSize: Int, outputSize: Int
+    let lengths: [Int]?
+    /// (T·B, G·H) input projections.
+    let projection: UnsafeMutablePointer<Float>
+    /// (B, H_out): the h buffer the step writes while it reads the other.
+    let otherHidden: UnsafeMutablePointer<Float>
+    /// (B, H) o ⊙ tanh(c') before `W_hr`, with proj_size only.
+    let preProjection: UnsafeMutablePointer<Float>?
+    /// B pointers to each row's input projection at this step (nil: row finished).
+    let rowPointers: UnsafeMutablePointer<UnsafePointer<Float>?>
+    /// (B, H_out) h0 on entry, h_n on exit; (B, H) c likewise.
+    let hidden: UnsafeMutablePointer<Float>
+    let cell: UnsafeMutablePointer<Float>?
+    /// This direction's first column of the (T·B, D·H_out) output.
+    let output: UnsafeMutablePointer<Float>
+    let featureCount: Int
+    private let stepJob: KernelJob
+    private let projectionJob: KernelJob?
+
+    init(weights: RecurrentWeights, kind: trk_kind, reverse: Bool, steps: Int, batch: Int,
+         hiddenSize: Int, outputSize: Int, lengths: [Int]?,
+         projection: UnsafeMutablePointer<Float>, otherHidden: UnsafeMutablePointer<Float>,
+         preProjection: UnsafeMutablePointer<Float>?, rowPointers: UnsafeMutablePointer<UnsafePointer<Float>?>,
+         hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>?,
+         output: UnsafeMutablePointer<Float>, featureCount: Int) {
+        self.weights = weights
+        self.reverse = reverse
         self.steps = steps
         self.batch = batch
-        self.lengths = lengths
-        self.reverse = reverse
         self.hiddenSize = hiddenSize
-        self.gateWidth = gateWidth
+        self.outputSize = outputSize
+        self.lengths = lengths
         self.projection = projection
-        self.recurrent = recurrent
+        self.otherHidden = otherHidden
+        self.preProjection = preProjection
+        self.rowPointers = rowPointers
         self.hidden = hidden
-        self.hiddenStride = hiddenStride
         self.cell = cell
-    }
+        self.output = output
+        self.featureCount = featureCount
 
-    /// The shared gate worker when it is free (claimed: release it after the loop).
-    static func claimWorker() -> (any SplitRunner)? {
-        guard #available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *) else { return nil }
-        guard let worker = GateWorker.shared, worker.acquire() else { return nil }
-        return worker
-    }
-
-    /// Part 0 (the caller) takes the first half of the rows, part 1 (the worker) the rest.
-    func run(part: Int) {
-        let half = batch / 2
-        run(rows: part == 0 ? 0..<half : half..<batch)
-    }
-
-    /// Runs the kernel for the rows of `rows` still inside their sequence:
-    /// a finished row keeps its state, which is then its h_n / c_n.
-    @inline(__always)
-    func run(rows: Range<Int>) {
-        for b in rows {
-            let length = lengths?[b] ?? steps
-            guard step < length else { continue }
-            let t = reverse ? length - 1 - step : step
-            kernel.step(
-                hiddenSize: hiddenSize,
-                input: projection + (t * batch + b) * gateWidth,
-                recurrent: recurrent + b * gateWidth,
-                hidden: hidden + b * hiddenStride,
-                cell: cell.map { $0 + b * hiddenSize })
+        stepJob = KernelJob(kind: kind)
+        let step = stepJob.step
+        step.pointee.rows = batch
+        step.pointee.units = hiddenSize
+        step.pointee.depth = outputSize
+        step.pointee.packed = UnsafePointer(weights.packedHidden.pointer)
+        step.pointee.lda = outputSize
+        step.pointee.pre = UnsafePointer(rowPointers)
+        step.pointee.ldo = preProjection == nil ? outputSize : hiddenSize
+        step.pointee.cell = cell
+        step.pointee.ldc = hiddenSize
+        if let packed = weights.packedProjection, let preProjection {
+            let job = KernelJob(kind: TRK_LINEAR)
+            job.step.pointee.rows = batch
+            job.step.pointee.units = outputSize
+            job.step.pointee.depth = hiddenSize
+            job.step.pointee.packed = UnsafePointer(packed.pointer)
+            job.step.pointee.a = UnsafePointer(preProjection)
+            job.step.pointee.lda = hiddenSize
+            job.step.pointee.ldo = outputSize
+            projectionJob = job
+        } else {
+            projectionJob = nil
         }
+    }
+
+    /// The input projection of all T·B rows, folded biases included.
+    func project(_ input: UnsafePointer<Float>, inputWidth: Int, worker: (any SplitRunner)?) {
+        withOptionalBuffer(weights.foldedBias) { bias in
+            MatrixProduct.multiply(
+                rows: steps * batch, input, lda: inputWidth, weight: weights.packedInput,
+                original: weights.inputWeight, bias: bias, into: projection, ldo: weights.packedInput.rows,
+                worker: worker)
+        }
+    }
+
+    /// The time loop. `worker` (nil when the caller already shares the cores another
+    /// way) takes half of each step's column groups when the step is big enough.
+    func run(worker: (any SplitRunner)?) {
+        let B = batch, T = steps, Hout = outputSize, GH = weights.packedInput.rows
+        let stepWorker = stepJob.multiplyAdds >= splitThreshold ? worker : nil
+        let projectionWorker = (projectionJob?.multiplyAdds ?? 0) >= splitThreshold ? worker : nil
+        let stepCount = lengths?.max() ?? T
+        var current = hidden, next = otherHidden
+        withOptionalBuffer(weights.recurrentBias) { recurrentBias in
+            stepJob.step.pointee.bias = recurrentBias
+            for s in 0..<stepCount {
+                var finished = 0
+                for b in 0..<B {
+                    let length = lengths?[b] ?? T
+                    if s < length {
+                        let t = reverse ? length - 1 - s : s
+                        rowPointers[b] = UnsafePointer(projection + (t * B + b) * GH)
+                    } else {
+                        rowPointers[b] = nil
+                        finished += 1
+                    }
+                }
+                stepJob.step.pointee.a = UnsafePointer(current)
+                stepJob.step.pointee.out = preProjection ?? next
+                stepJob.run(worker: stepWorker)
+                // proj_size: h' = W_hr (o ⊙ tanh(c')) for every row (finished rows are restored below).
+                if let projectionJob {
+                    projectionJob.step.pointee.out = next
+                    projectionJob.run(worker: projectionWorker)
+                }
+                // A finished row keeps its state, which is then its h_n (c is left untouched).
+                if finished > 0 {
+                    for b in 0..<B where rowPointers[b] == nil {
+                        (next + b * Hout).update(from: current + b * Hout, count: Hout)
+                    }
+                }
+                // The output at each row's own time index (this direction's columns).
+                for b in 0..<B where rowPointers[b] != nil {
+                    let length = lengths?[b] ?? T
+                    let t = reverse ? length - 1 - s : s
+                    (output + (t * B + b) * featureCount).update(from: next + b * Hout, count: Hout)
+                }
+                swap(&current, &next)
+            }
+        }
+        if current != hidden { hidden.update(from: current, count: B * Hout) }
     }
 }
 

@@ -1,23 +1,32 @@
-/// The parameters of one layer and direction, row-major Float32, plus the bias
-/// vectors the driver actually adds (prepared once, not per call).
+/// The parameters of one layer and direction, row-major Float32 in torch's layout
+/// (what `stateDictionary()` reports), plus what the driver actually runs on,
+/// prepared once at load: the bias vectors it adds and the weights packed for the
+/// own kernels (``PackedMatrix``).
 struct RecurrentWeights: Sendable, Equatable {
     /// `weight_ih`: (G·H, I_k).
-    var inputWeight: [Float]
+    let inputWeight: [Float]
     /// `weight_hh`: (G·H, H_out).
-    var hiddenWeight: [Float]
+    let hiddenWeight: [Float]
     /// `bias_ih`: (G·H), nil when the module has `bias=False`.
-    var inputBias: [Float]?
+    let inputBias: [Float]?
     /// `bias_hh`: (G·H), nil when the module has `bias=False`.
-    var hiddenBias: [Float]?
+    let hiddenBias: [Float]?
     /// `weight_hr`: (P, H), only for an LSTM with `proj_size > 0`.
-    var projectionWeight: [Float]?
+    let projectionWeight: [Float]?
 
     /// `b_ih` plus every part of `b_hh` the kernel lets us fold: added to the
     /// input projection once for all T·B rows. Nil without biases.
     private(set) var foldedBias: [Float]?
-    /// The parts of `b_hh` that must stay with `W_hh h` (GRU's `b_hn`), zeros
-    /// elsewhere. Nil when everything folds (RNN, LSTM) or there are no biases.
+    /// GRU's `b_hn` (H), which must stay with `W_hn h` inside `r ⊙ (…)`. Nil when
+    /// everything folds (RNN, LSTM) or there are no biases.
     private(set) var recurrentBias: [Float]?
+
+    /// `weight_ih` packed as a plain (G·H, I_k) matrix for the input projection.
+    let packedInput: PackedMatrix
+    /// `weight_hh` packed with its G gates grouped per unit block, for the fused step.
+    let packedHidden: PackedMatrix
+    /// `weight_hr` packed as a plain (P, H) matrix.
+    let packedProjection: PackedMatrix?
 
     init<Kernel: RecurrentCellKernel>(
         kernel: Kernel.Type, hiddenSize: Int,
@@ -29,20 +38,33 @@ struct RecurrentWeights: Sendable, Equatable {
         self.inputBias = inputBias
         self.hiddenBias = hiddenBias
         self.projectionWeight = projectionWeight
+        let gateWidth = Kernel.gateCount * hiddenSize
+        packedInput = PackedMatrix(inputWeight, rows: gateWidth, depth: inputWeight.count / gateWidth)
+        packedHidden = PackedMatrix(hiddenWeight, rows: gateWidth, depth: hiddenWeight.count / gateWidth,
+                                    gates: Kernel.gateCount)
+        packedProjection = projectionWeight.map {
+            PackedMatrix($0, rows: $0.count / hiddenSize, depth: hiddenSize)
+        }
         guard let inputBias, let hiddenBias else { return }
         var folded = inputBias
-        var recurrent = [Float](repeating: 0, count: hiddenBias.count)
-        var keepsRecurrent = false
+        var recurrent: [Float] = []
         for gate in 0..<Kernel.gateCount {
             let range = gate * hiddenSize..<(gate + 1) * hiddenSize
             if Kernel.foldsHiddenBias(gate: gate) {
                 for j in range { folded[j] += hiddenBias[j] }
             } else {
-                keepsRecurrent = true
-                for j in range { recurrent[j] = hiddenBias[j] }
+                // Only GRU's n gate (the last) keeps its hidden bias.
+                recurrent.append(contentsOf: hiddenBias[range])
             }
         }
         foldedBias = folded
-        recurrentBias = keepsRecurrent ? recurrent : nil
+        recurrentBias = recurrent.isEmpty ? nil : recurrent
+    }
+
+    /// Equal when torch's tensors are equal (everything else is derived from them).
+    static func == (lhs: RecurrentWeights, rhs: RecurrentWeights) -> Bool {
+        lhs.inputWeight == rhs.inputWeight && lhs.hiddenWeight == rhs.hiddenWeight
+            && lhs.inputBias == rhs.inputBias && lhs.hiddenBias == rhs.hiddenBias
+            && lhs.projectionWeight == rhs.projectionWeight
     }
 }

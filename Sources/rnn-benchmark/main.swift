@@ -1,123 +1,131 @@
-// rnn-benchmark: times full forward passes of TorchNN's LSTM, GRU and RNN(tanh).
+// rnn-benchmark: times forward passes of TorchNN's RNN, LSTM, LSTM with projections
+// and GRU through the public API, over a matrix of configurations (Matrix.swift).
 //
-//   swift build -c release --scratch-path .build-bench --product rnn-benchmark
-//   .build-bench/release/rnn-benchmark [--iterations N] [--json] [--module LSTM|GRU|RNN] [--config INDEX]
+//   swift build -c release --product rnn-benchmark
+//   .build/release/rnn-benchmark [--set named|standard|full] [--filter TEXT] [--json]
+//                                [--iterations N] [--list] [--no-kernel] [--kernel-only]
 //
-// --module and --config (an index into `configs`) run a subset, e.g. under a profiler.
-//
-// tools/bench_torch.py runs the same configurations in PyTorch and prints the
-// same JSON lines, so the two outputs can be compared line by line.
+// --list prints the selected configurations as JSON lines (tools/bench_torch.py
+// reads them, so both sides run exactly the same matrix); --json prints one JSON
+// object per configuration instead of the table. Unless --no-kernel is given, the
+// run ends with the step kernel's GFLOP/s on one thread for B ≥ 16 against the
+// measured FMA peak of one core (--kernel-only: just that).
 
 import Foundation
+@_spi(Benchmark) import TorchNN
 import TorchCheckpoint
-import TorchNN
-
-struct Config {
-    var T: Int, B: Int, I: Int, H: Int, layers: Int, bidirectional: Bool
-}
-
-// Keep in sync with CONFIGS in tools/bench_torch.py.
-let configs = [
-    Config(T: 100, B: 1, I: 64, H: 128, layers: 1, bidirectional: false),
-    Config(T: 100, B: 32, I: 64, H: 256, layers: 2, bidirectional: false),
-    Config(T: 50, B: 16, I: 128, H: 512, layers: 1, bidirectional: true),
-]
-let modules = ["LSTM", "GRU", "RNN"]
-let warmup = 3
 
 // MARK: - Options
 
 var iterations = 15
 var json = false
-var onlyModule: String?
-var onlyConfig: Int?
+var listOnly = false
+var kernelReport = true
+var kernelOnly = false
+var set = "standard"
+var filters: [String] = []
 var arguments = CommandLine.arguments.dropFirst()
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(2)
+}
+
 while let argument = arguments.popFirst() {
     switch argument {
-    case "--json":
-        json = true
+    case "--json": json = true
+    case "--list": listOnly = true
+    case "--no-kernel": kernelReport = false
+    case "--kernel-only": kernelOnly = true
     case "--iterations":
-        guard let value = arguments.popFirst().flatMap(Int.init), value > 0 else {
-            FileHandle.standardError.write(Data("--iterations needs a positive integer\n".utf8))
-            exit(2)
-        }
+        guard let value = arguments.popFirst().flatMap(Int.init), value > 0 else { fail("--iterations needs a positive integer") }
         iterations = value
-    case "--module":
-        guard let value = arguments.popFirst(), modules.contains(value) else {
-            FileHandle.standardError.write(Data("--module needs one of \(modules.joined(separator: ", "))\n".utf8))
-            exit(2)
+    case "--set":
+        guard let value = arguments.popFirst(), ["named", "standard", "full"].contains(value) else {
+            fail("--set needs named, standard or full")
         }
-        onlyModule = value
-    case "--config":
-        guard let value = arguments.popFirst().flatMap(Int.init), configs.indices.contains(value) else {
-            FileHandle.standardError.write(Data("--config needs an index in 0..<\(configs.count)\n".utf8))
-            exit(2)
-        }
-        onlyConfig = value
+        set = value
+    case "--filter":
+        guard let value = arguments.popFirst() else { fail("--filter needs a text") }
+        filters.append(value)
     default:
-        FileHandle.standardError.write(Data("usage: rnn-benchmark [--iterations N] [--json] [--module LSTM|GRU|RNN] [--config INDEX]\n".utf8))
-        exit(2)
+        fail("usage: rnn-benchmark [--set named|standard|full] [--filter TEXT]... [--json] [--iterations N] [--list] [--no-kernel] [--kernel-only]")
     }
 }
 
-// MARK: - Timing
+let selected = matrix(set).filter { config in filters.isEmpty || filters.contains { config.name.contains($0) } }
+if selected.isEmpty { fail("no configuration matches") }
 
-/// Median and minimum milliseconds of `iterations` calls, after `warmup` untimed calls.
-func measure(iterations: Int, _ body: () throws -> Float) rethrows -> (median: Double, min: Double) {
-    var sink: Float = 0
-    for _ in 0..<warmup { sink += try body() }
-    let clock = ContinuousClock()
-    var times: [Double] = []
-    for _ in 0..<iterations {
-        let start = clock.now
-        sink += try body()
-        let elapsed = clock.now - start
-        times.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15)
-    }
-    // Using the outputs keeps the optimiser from dropping the calls.
-    if sink.isNaN { FileHandle.standardError.write(Data("warning: NaN in outputs\n".utf8)) }
-    times.sort()
-    let n = times.count
-    let median = n % 2 == 1 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2
-    return (median, times[0])
+if listOnly {
+    for config in selected { print(config.jsonLine) }
+    exit(0)
 }
 
 // MARK: - Run
 
-var generator = SeededGenerator(seed: 0)
-if !json {
-    print("module  T    B    I    H    layers  bidir  median ms     min ms  (\(iterations) iterations, \(warmup) warm-up)")
+let machine = "cpu: \(cpuModel()), TorchNN kernel: \(KernelVariant.active), OpenBLAS core: \(KernelVariant.openBLASCore)"
+if json {
+    print("{\"machine\": \"\(machine)\", \"kernel\": \"\(KernelVariant.active)\", \"openblas_core\": \"\(KernelVariant.openBLASCore)\"}")
+} else {
+    print(machine)
+    if !kernelOnly { print("name".padding(toLength: 34, withPad: " ", startingAt: 0) + "  median ms     min ms  iterations") }
 }
-for (index, config) in configs.enumerated() where onlyConfig == nil || onlyConfig == index {
-    let input = try FloatTensor(
-        shape: [config.T, config.B, config.I],
-        scalars: (0..<config.T * config.B * config.I).map { _ in Float.random(in: -1...1, using: &generator) })
-    for module in modules where onlyModule == nil || onlyModule == module {
-        let forward: () throws -> Float
-        switch module {
-        case "LSTM":
-            let layer = try LSTM(inputSize: config.I, hiddenSize: config.H, numLayers: config.layers,
-                                 bidirectional: config.bidirectional, seed: 1)
-            forward = { try layer(input).output.scalars[0] }
-        case "GRU":
-            let layer = try GRU(inputSize: config.I, hiddenSize: config.H, numLayers: config.layers,
-                                bidirectional: config.bidirectional, seed: 1)
-            forward = { try layer(input).output.scalars[0] }
-        default:
-            let layer = try RNN(inputSize: config.I, hiddenSize: config.H, numLayers: config.layers,
-                                nonlinearity: .tanh, bidirectional: config.bidirectional, seed: 1)
-            forward = { try layer(input).output.scalars[0] }
-        }
-        let (median, minimum) = try measure(iterations: iterations, forward)
-        if json {
-            print("{\"module\": \"\(module)\", \"T\": \(config.T), \"B\": \(config.B), \"I\": \(config.I), "
-                + "\"H\": \(config.H), \"layers\": \(config.layers), \"bidirectional\": \(config.bidirectional), "
-                + "\"median_ms\": \(String(format: "%.3f", median)), \"min_ms\": \(String(format: "%.3f", minimum))}")
-        } else {
-            let bidirectional = config.bidirectional ? "yes  " : "no   "
-            print(module.padding(toLength: 6, withPad: " ", startingAt: 0)
-                + String(format: "  %-3d  %-3d  %-3d  %-3d  %-6d  ", config.T, config.B, config.I, config.H, config.layers)
-                + bidirectional + String(format: "  %9.3f  %9.3f", median, minimum))
+for config in selected where !kernelOnly {
+    let forward = try makeForward(config)
+    let (median, minimum, count) = try measure(iterations: iterations, forward)
+    if json {
+        print(config.jsonLine(median: median, minimum: minimum))
+    } else {
+        print(config.name.padding(toLength: 34, withPad: " ", startingAt: 0)
+            + String(format: "  %9.3f  %9.3f  %d", median, minimum, count))
+    }
+}
+
+if kernelReport {
+    // The peak is measured before and after the step kernel (the better one is kept), so
+    // that a burst of load from elsewhere does not make the ratio look better than it is.
+    var peak = KernelBenchmark.fmaPeakGFLOPS()
+    var results: [(module: String, B: Int, H: Int, gflops: Double)] = []
+    for module in ["LSTM", "GRU"] {
+        for (B, H) in [(16, 256), (16, 512), (64, 256), (64, 512), (16, 1024)] {
+            results.append((module, B, H, KernelBenchmark.stepGFLOPS(module: module, batch: B, hidden: H)))
         }
     }
+    peak = max(peak, KernelBenchmark.fmaPeakGFLOPS())
+    // For reference, the nominal peak: 2 FMA units × lanes × 2 flops per cycle at the
+    // clock /proc/cpuinfo reports (a virtual machine shows the base clock; turbo is higher).
+    let lanes = KernelVariant.active == .avx512 ? 16 : KernelVariant.active == .avx2 ? 8 : 4
+    let megahertz = cpuMegahertz()
+    let nominal = Double(2 * lanes * 2) * megahertz / 1000
+    if !json {
+        print("\nstep kernel on one thread (\(KernelVariant.active)), measured FMA peak of one core: \(String(format: "%.1f", peak)) GFLOP/s"
+            + String(format: " (nominal: %d flops/cycle × %.2f GHz = %.1f)", 4 * lanes, megahertz / 1000, nominal))
+    }
+    for result in results {
+        if json {
+            print("{\"step_kernel\": \"\(result.module)\", \"B\": \(result.B), \"H\": \(result.H), "
+                + "\"gflops\": \(String(format: "%.1f", result.gflops)), \"peak_gflops\": \(String(format: "%.1f", peak)), "
+                + "\"nominal_peak_gflops\": \(String(format: "%.1f", nominal)), "
+                + "\"kernel\": \"\(KernelVariant.active)\"}")
+        } else {
+            print(String(format: "  %@ B=%-3d H=%-4d %6.1f GFLOP/s = %4.1f%% of peak",
+                         result.module, result.B, result.H, result.gflops, 100 * result.gflops / peak))
+        }
+    }
+}
+
+/// The first "cpu MHz" of /proc/cpuinfo, or 0.
+func cpuMegahertz() -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu MHz") }),
+          let colon = line.firstIndex(of: ":") else { return 0 }
+    return Double(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)) ?? 0
+}
+
+/// The "model name" line of /proc/cpuinfo, or "unknown".
+func cpuModel() -> String {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+          let colon = line.firstIndex(of: ":") else { return "unknown" }
+    return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
 }

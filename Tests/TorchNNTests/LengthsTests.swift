@@ -78,16 +78,17 @@ struct LengthsTests {
         #expect(try gru(input, lengths: [4, 4, 4]) == gru(input))
     }
 
-    /// Enough rows for the gate pass to run on two threads (`parallelGateThreshold`),
-    /// with H = 37 so every row also ends in a partial vector.
-    static func parallelBatchLengths(gates: Int, hidden: Int, steps: Int) -> [Int] {
-        let rows = RecurrentStack<LSTMKernel>.parallelGateThreshold / (gates * hidden) + 3
+    /// Enough rows for each step to be split between two threads (`splitThreshold`
+    /// multiply-adds; a bidirectional layer runs its directions on the two threads
+    /// instead), with H = 37 so every row also ends in a partial vector.
+    static func parallelBatchLengths(gates: Int, hidden: Int, steps: Int, depth: Int? = nil) -> [Int] {
+        let rows = splitThreshold / (gates * hidden * (depth ?? hidden)) + 3
         return (0..<rows).map { 1 + ($0 * 7) % steps }
     }
 
     @Test("two-thread gate pass: LSTM with projections, bidirectional, lengths")
     func parallelLSTM() throws {
-        let lengths = Self.parallelBatchLengths(gates: 4, hidden: 37, steps: 5)
+        let lengths = Self.parallelBatchLengths(gates: 4, hidden: 37, steps: 5, depth: 11)
         let lstm = try LSTM(inputSize: 3, hiddenSize: 37, numLayers: 2, bidirectional: true, projSize: 11, seed: 68)
         try checkAgainstSeparateRuns(steps: 5, lengths: lengths, inputSize: 3, stateColumns: 11, cellColumns: 37,
                                      layersTimesDirections: 4) { x, h, c, lengths in

@@ -26,11 +26,11 @@ struct VectorMathTests {
 
     /// Runs both buffer functions over `inputs` and returns the worst ulp error of each
     /// with the input where it occurs.
-    static func worstErrors(_ inputs: [Float]) -> (sigmoid: (ulp: Double, x: Float), tanh: (ulp: Double, x: Float)) {
+    static func worstErrors(_ inputs: [Float], _ variant: KernelVariant) -> (sigmoid: (ulp: Double, x: Float), tanh: (ulp: Double, x: Float)) {
         var s = [Float](repeating: 0, count: inputs.count), t = s
         inputs.withUnsafeBufferPointer { x in
-            s.withUnsafeMutableBufferPointer { VectorMath.sigmoid(x.baseAddress!, into: $0.baseAddress!, count: x.count) }
-            t.withUnsafeMutableBufferPointer { VectorMath.tanh(x.baseAddress!, into: $0.baseAddress!, count: x.count) }
+            s.withUnsafeMutableBufferPointer { VectorMath.sigmoid(x.baseAddress!, into: $0.baseAddress!, count: x.count, variant: variant) }
+            t.withUnsafeMutableBufferPointer { VectorMath.tanh(x.baseAddress!, into: $0.baseAddress!, count: x.count, variant: variant) }
         }
         var worstS = (ulp: 0.0, x: Float(0)), worstT = (ulp: 0.0, x: Float(0))
         for (k, x) in inputs.enumerated() {
@@ -41,43 +41,43 @@ struct VectorMathTests {
         return (worstS, worstT)
     }
 
-    @Test("every power of two and its neighbours, both signs, whole Float range")
-    func powersOfTwo() {
+    @Test("every power of two and its neighbours, both signs, whole Float range", arguments: KernelVariant.supported)
+    func powersOfTwo(_ variant: KernelVariant) {
         var inputs: [Float] = []
         for k in -149...127 {
             let p = Float(sign: .plus, exponent: k, significand: 1)
             for v in [p.nextDown, p, p.nextUp, p * 1.5] where v.isFinite && v > 0 { inputs += [v, -v] }
         }
         inputs += [0, -0.0, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude]
-        let worst = Self.worstErrors(inputs)
+        let worst = Self.worstErrors(inputs, variant)
         #expect(worst.sigmoid.ulp <= Self.maxULP, "sigmoid: \(worst.sigmoid.ulp) ulp at x = \(worst.sigmoid.x)")
         #expect(worst.tanh.ulp <= Self.maxULP, "tanh: \(worst.tanh.ulp) ulp at x = \(worst.tanh.x)")
     }
 
-    @Test("10⁶ random values in [−20, 20]")
-    func randomValues() {
+    @Test("10⁶ random values in [−20, 20]", arguments: KernelVariant.supported)
+    func randomValues(_ variant: KernelVariant) {
         var generator = SeededGenerator(seed: 42)
         let inputs = (0..<1_000_000).map { _ in Float.random(in: -20...20, using: &generator) }
-        let worst = Self.worstErrors(inputs)
+        let worst = Self.worstErrors(inputs, variant)
         #expect(worst.sigmoid.ulp <= Self.maxULP, "sigmoid: \(worst.sigmoid.ulp) ulp at x = \(worst.sigmoid.x)")
         #expect(worst.tanh.ulp <= Self.maxULP, "tanh: \(worst.tanh.ulp) ulp at x = \(worst.tanh.x)")
     }
 
-    @Test("a sweep over every 4099th Float bit pattern")
-    func bitPatternSweep() {
+    @Test("a sweep over every 4099th Float bit pattern", arguments: KernelVariant.supported)
+    func bitPatternSweep(_ variant: KernelVariant) {
         let inputs = stride(from: UInt64(0), to: 1 << 32, by: 4099).map { Float(bitPattern: UInt32($0)) }.filter { !$0.isNaN }
-        let worst = Self.worstErrors(inputs)
+        let worst = Self.worstErrors(inputs, variant)
         #expect(worst.sigmoid.ulp <= Self.maxULP, "sigmoid: \(worst.sigmoid.ulp) ulp at x = \(worst.sigmoid.x)")
         #expect(worst.tanh.ulp <= Self.maxULP, "tanh: \(worst.tanh.ulp) ulp at x = \(worst.tanh.x)")
     }
 
-    @Test("special values: ±∞, NaN, ±0, saturation")
-    func specialValues() {
+    @Test("special values: ±∞, NaN, ±0, saturation", arguments: KernelVariant.supported)
+    func specialValues(_ variant: KernelVariant) {
         let inputs: [Float] = [.infinity, -.infinity, .nan, -.nan, 0, -0.0, 200, -200, 1e30, -1e30, 9, -9]
         var s = [Float](repeating: 0, count: inputs.count), t = s
         inputs.withUnsafeBufferPointer { x in
-            s.withUnsafeMutableBufferPointer { VectorMath.sigmoid(x.baseAddress!, into: $0.baseAddress!, count: x.count) }
-            t.withUnsafeMutableBufferPointer { VectorMath.tanh(x.baseAddress!, into: $0.baseAddress!, count: x.count) }
+            s.withUnsafeMutableBufferPointer { VectorMath.sigmoid(x.baseAddress!, into: $0.baseAddress!, count: x.count, variant: variant) }
+            t.withUnsafeMutableBufferPointer { VectorMath.tanh(x.baseAddress!, into: $0.baseAddress!, count: x.count, variant: variant) }
         }
         #expect(s[0] == 1 && s[1] == 0 && s[2].isNaN && s[3].isNaN && s[4] == 0.5 && s[5] == 0.5)
         #expect(s[6] == 1 && s[7] == 0 && s[8] == 1 && s[9] == 0)
@@ -88,23 +88,24 @@ struct VectorMathTests {
         #expect(!s.contains { !$0.isNaN && !(0...1).contains($0) })
     }
 
-    @Test("every length 0...40 (vector body and tail) gives the same values as the vector body")
-    func tails() {
+    @Test("every length 0...40 (vector body and tail) gives the same values as the vector body",
+          arguments: KernelVariant.supported)
+    func tails(_ variant: KernelVariant) {
         let values = (0..<40).map { Float($0) * 0.37 - 7 }
-        let full = Self.apply(values)
+        let full = Self.apply(values, variant)
         for count in 0...40 {
-            let part = Self.apply(Array(values[..<count]))
+            let part = Self.apply(Array(values[..<count]), variant)
             #expect(part.sigmoid == Array(full.sigmoid[..<count]) && part.tanh == Array(full.tanh[..<count]), "count \(count)")
         }
     }
 
-    static func apply(_ x: [Float]) -> (sigmoid: [Float], tanh: [Float]) {
+    static func apply(_ x: [Float], _ variant: KernelVariant) -> (sigmoid: [Float], tanh: [Float]) {
         // One sentinel past the end checks that nothing is written beyond `count`.
         var s = [Float](repeating: 0, count: x.count + 1), t = s
         s[x.count] = 42; t[x.count] = 42
         x.withUnsafeBufferPointer { x in
-            s.withUnsafeMutableBufferPointer { VectorMath.sigmoid(x.baseAddress ?? UnsafePointer(bitPattern: 8)!, into: $0.baseAddress!, count: x.count) }
-            t.withUnsafeMutableBufferPointer { VectorMath.tanh(x.baseAddress ?? UnsafePointer(bitPattern: 8)!, into: $0.baseAddress!, count: x.count) }
+            s.withUnsafeMutableBufferPointer { VectorMath.sigmoid(x.baseAddress ?? UnsafePointer(bitPattern: 8)!, into: $0.baseAddress!, count: x.count, variant: variant) }
+            t.withUnsafeMutableBufferPointer { VectorMath.tanh(x.baseAddress ?? UnsafePointer(bitPattern: 8)!, into: $0.baseAddress!, count: x.count, variant: variant) }
         }
         #expect(s[x.count] == 42 && t[x.count] == 42)
         return (Array(s.dropLast()), Array(t.dropLast()))

@@ -4,7 +4,7 @@ import TorchCheckpoint
 import TorchNN
 @testable import TorchParity
 
-/// The repository root, found from this file's path (Tests/TorchNNTests/<file>).
+/// The repository root, found from this file's path (Tests/TorchParityTests/<file>).
 let repositoryRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let goldenRoot = repositoryRoot.appendingPathComponent("fixtures/golden")
@@ -32,10 +32,7 @@ struct GoldenFixtureTests {
 
     @Test("every golden fixture passes", arguments: goldenCaseNames)
     func goldenCase(_ name: String) throws {
-        let fixture = try GoldenFixture(directory: goldenRoot.appendingPathComponent(name))
-        let report = try fixture.verify()
-        #expect(report.passed, "\(report)")
-        #expect(report.comparisons.map(\.name) == expectedComparisons(fixture.testCase.model))
+        try checkGoldenCase(name)
     }
 
     @Test("the perturbed fixture fails on output only")
@@ -153,6 +150,16 @@ struct GoldenFixtureTests {
         let directory = repositoryRoot.appendingPathComponent("fixtures/does-not-exist")
         #expect(throws: GoldenFixtureError.self) { try GoldenFixture(directory: directory) }
     }
+}
+
+/// Loads golden case `name`, runs it with the active kernel variant and expects it to
+/// pass at its tolerance, comparing exactly the tensors its model produces.
+/// (`GoldenKernelVariantTests` runs every case through this under each variant.)
+func checkGoldenCase(_ name: String, _ comment: Comment? = nil) throws {
+    let fixture = try GoldenFixture(directory: goldenRoot.appendingPathComponent(name))
+    let report = try fixture.verify()
+    #expect(report.passed, "\(comment.map { "\($0): " } ?? "")\(report)")
+    #expect(report.comparisons.map(\.name) == expectedComparisons(fixture.testCase.model))
 }
 
 private func expectedComparisons(_ model: GoldenFixture.Case.Model) -> [String] {

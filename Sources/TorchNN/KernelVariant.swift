@@ -1,0 +1,89 @@
+internal import COpenBLAS
+internal import CRecurrentKernels
+
+/// The instruction-set variant of TorchNN's own matrix and recurrent-step kernels.
+///
+/// Every variant computes the same thing; they differ in the vector width and in
+/// using fused multiply-adds, so results agree to rounding (within every golden
+/// fixture's tolerance), not bit for bit. The variant is chosen once, on first use:
+/// the environment variable `TORCHNN_KERNEL` (`portable`, `avx2` or `avx512`) when it
+/// names a variant this CPU supports, otherwise the best one the CPU supports (an
+/// unknown or unsupported value is reported once on standard error and ignored).
+/// ``select(_:)`` overrides that at run time, for example to test each variant.
+public enum KernelVariant: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// 4-lane vectors every target has (SSE2 on x86-64, NEON on arm64), no FMA.
+    case portable
+    /// AVX2 with FMA (x86-64).
+    case avx2
+    /// AVX-512 F/BW/VL/DQ with FMA (x86-64).
+    case avx512
+
+    public var description: String { rawValue }
+
+    var cValue: trk_variant {
+        switch self {
+        case .portable: TRK_VARIANT_PORTABLE
+        case .avx2: TRK_VARIANT_AVX2
+        case .avx512: TRK_VARIANT_AVX512
+        }
+    }
+
+    init(_ value: trk_variant) {
+        switch value {
+        case TRK_VARIANT_AVX512: self = .avx512
+        case TRK_VARIANT_AVX2: self = .avx2
+        default: self = .portable
+        }
+    }
+
+    /// What a `TORCHNN_KERNEL` value selects (the variable is read once, on first use):
+    /// the named variant when supported, otherwise the best one, with the note printed
+    /// on standard error in that case (nil when the value is honoured or absent).
+    static func resolve(environmentValue value: String?) -> (variant: KernelVariant, note: String?) {
+        var note = [CChar](repeating: 0, count: 160)
+        let chosen = note.withUnsafeMutableBufferPointer { buffer in
+            trk_choose(value, buffer.baseAddress, buffer.count)
+        }
+        let text = String(decoding: note.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return (KernelVariant(trk_variant(UInt32(chosen))), text.isEmpty ? nil : text)
+    }
+
+    /// Whether this CPU (and operating system) can run the variant.
+    public var isSupported: Bool { trk_variant_supported(Int32(cValue.rawValue)) != 0 }
+
+    /// The variants this CPU supports, portable first.
+    public static var supported: [KernelVariant] { allCases.filter(\.isSupported) }
+
+    /// The best variant this CPU supports.
+    public static var best: KernelVariant { KernelVariant(trk_best_variant()) }
+
+    /// The variant the layers use now.
+    public static var active: KernelVariant { KernelVariant(trk_active_variant()) }
+
+    /// Makes every layer use `variant` from now on (process-wide), or, with nil, the
+    /// best supported variant (ignoring `TORCHNN_KERNEL`).
+    /// - Throws: ``KernelVariantError/unsupported(_:)`` when this CPU cannot run it
+    ///   (the active variant is then unchanged).
+    public static func select(_ variant: KernelVariant?) throws(KernelVariantError) {
+        guard let variant else {
+            _ = trk_set_variant(-1)
+            return
+        }
+        guard trk_set_variant(Int32(variant.cValue.rawValue)) == 0 else { throw .unsupported(variant) }
+    }
+
+    /// The CPU core OpenBLAS dispatched to (`openblas_get_corename()`), for example
+    /// `Haswell`, `SkylakeX` or `Prescott`. OpenBLAS still runs the large GEMMs where it
+    /// is faster than TorchNN's own kernel; set `OPENBLAS_CORETYPE` when it picks a weak
+    /// core for a CPU newer than the library (see the README).
+    public static var openBLASCore: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+}
+
+/// Why a kernel variant cannot be selected.
+public enum KernelVariantError: Error, Equatable, Sendable {
+    /// This CPU does not support the variant.
+    case unsupported(KernelVariant)
+}
