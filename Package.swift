@@ -45,11 +45,25 @@ let tools: [Target] = [
     .executableTarget(name: "rnn-benchmark", dependencies: ["TorchNN", "TorchCheckpoint"], path: "Sources/rnn-benchmark"),
 ]
 
+// MARK: - Examples
+let examples: [Target] = [
+    // Text generation with the model tools/train_charlm.py trains (fixtures/charlm/).
+    .executableTarget(
+        name: "charlm",
+        dependencies: [
+            "TorchCheckpoint",
+            "TorchNN",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]
+    ),
+]
+
 // MARK: - Tests
 let tests: [Target] = [
     .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint"]),
     .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "TorchCheckpoint"]),
     .testTarget(name: "PTConvertTests", dependencies: ["ptconvert", "peak-memory", "TorchCheckpoint"]),
+    .testTarget(name: "CharLMTests", dependencies: ["charlm", "ptconvert", "TorchCheckpoint", "TorchNN"]),
     // Runs one program and reports its own peak memory and CPU time (see its header).
     .executableTarget(name: "peak-memory", path: "Tests/Tools/peak-memory"),
 ]
@@ -66,6 +80,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
-    targets: systemLibraries + libraries + tools + tests,
+    targets: systemLibraries + libraries + tools + examples + tests,
     swiftLanguageModes: [.v6]
 )
