@@ -70,3 +70,15 @@ struct GoldenGenerationTests {
                 "step \(worst.step), logit \(worst.index): |swift - torch| = \(worst.error)")
     }
 }
+
+/// fixtures/charlm/ is also a golden fixture (case.json, golden.pt): the trained
+/// model over a batch of text windows with lengths, as `ptconvert verify` runs it.
+@Suite("charlm: the trained model as a golden fixture")
+struct TrainedModelFixtureTests {
+    @Test("embed -> rnn -> head over three windows matches torch within the recorded tolerance")
+    func verifies() throws {
+        let fixture = try GoldenFixture(directory: CharLMFixture.directory)
+        let report = try fixture.verify()
+        #expect(report.passed, "\(report)")
+    }
+}
