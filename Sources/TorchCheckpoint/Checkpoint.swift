@@ -37,6 +37,7 @@ public final class Checkpoint: TensorStore, @unchecked Sendable {
 
     /// Opens and parses the checkpoint at `path`.
     /// - Parameters:
+    ///   - path: a `torch.save` file: a zip archive (torch ≥ 1.6) or a legacy stream.
     ///   - limits: resource budgets for untrusted input.
     ///   - options: `.placeholder` for unknown globals reads full-model pickles and
     ///     TorchScript archives (still without calling anything); the default refuses them.

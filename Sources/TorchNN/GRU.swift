@@ -23,7 +23,14 @@ public struct GRU: Sendable {
     public var bidirectional: Bool { core.bidirectional }
 
     /// A new GRU with torch's default initialisation (every parameter uniform in ±1/√H).
-    /// - Parameter seed: makes the weights reproducible; nil draws a random seed.
+    /// - Parameters:
+    ///   - inputSize: I, torch's `input_size`: features per step.
+    ///   - hiddenSize: H, torch's `hidden_size`.
+    ///   - numLayers: L, torch's `num_layers`: stacked layers, each fed the previous one's output.
+    ///   - bias: whether the layers have `bias_ih_l{k}` and `bias_hh_l{k}`.
+    ///   - batchFirst: inputs and outputs are (B, T, ·) rather than (T, B, ·).
+    ///   - bidirectional: D = 2: a reverse direction per layer, its output concatenated after the forward one's.
+    ///   - seed: makes the weights reproducible; nil draws a random seed.
     /// - Throws: ``LayerInputError/invalidConfiguration(_:)`` for non-positive sizes.
     public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
                 bidirectional: Bool = false, seed: UInt64? = nil) throws {

@@ -25,7 +25,15 @@ public struct LSTM: Sendable {
     public var bidirectional: Bool { core.bidirectional }
 
     /// A new LSTM with torch's default initialisation (every parameter uniform in ±1/√H).
-    /// - Parameter seed: makes the weights reproducible; nil draws a random seed.
+    /// - Parameters:
+    ///   - inputSize: I, torch's `input_size`: features per step.
+    ///   - hiddenSize: H, torch's `hidden_size`.
+    ///   - numLayers: L, torch's `num_layers`: stacked layers, each fed the previous one's output.
+    ///   - bias: whether the layers have `bias_ih_l{k}` and `bias_hh_l{k}`.
+    ///   - batchFirst: inputs and outputs are (B, T, ·) rather than (T, B, ·).
+    ///   - bidirectional: D = 2: a reverse direction per layer, its output concatenated after the forward one's.
+    ///   - projSize: P, torch's `proj_size`: 0 for none, else h is projected from H to P by `weight_hr_l{k}`.
+    ///   - seed: makes the weights reproducible; nil draws a random seed.
     /// - Throws: ``LayerInputError/invalidConfiguration(_:)`` for non-positive sizes or `projSize >= hiddenSize`.
     public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
                 bidirectional: Bool = false, projSize: Int = 0, seed: UInt64? = nil) throws {

@@ -1,7 +1,7 @@
 /// The activation of ``RNN`` and ``RNNCell``: torch's `nonlinearity` argument.
 ///
 /// The kernels apply it (and the sigmoids of LSTM and GRU) over whole vectors:
-/// `tanh` through ``VectorMath``, `relu` as `x > 0 ? x : 0` with NaN kept, as `torch.relu` does.
+/// `tanh` through the vectorised math of the gate pass, `relu` as `x > 0 ? x : 0` with NaN kept, as `torch.relu` does.
 public enum Nonlinearity: String, Sendable, CaseIterable, Codable {
     case tanh
     case relu

@@ -43,6 +43,8 @@ public enum RecurrentModule: Sendable {
 
     /// Loads whichever recurrent module the weights under `prefix` describe.
     /// - Parameters:
+    ///   - source: the tensors, for example a `Checkpoint` or a `SafetensorsFile`.
+    ///   - prefix: the dotted key prefix of the module's weights (`"model.rnn."`); a missing final dot is added.
     ///   - kind: when given, a check: weights of another kind throw
     ///     ``WeightLoadingError/kindMismatch(expected:found:)``.
     ///   - nonlinearity: for RNN / RNNCell (not stored in the weights).

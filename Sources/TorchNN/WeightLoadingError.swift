@@ -1,7 +1,7 @@
 import Foundation
 public import TorchCheckpoint
 
-/// Why a layer could not be built from a ``TorchCheckpoint/TensorSource``.
+/// Why a layer could not be built from a `TensorSource`.
 ///
 /// Loading is strict, like `load_state_dict(strict=True)`: every tensor under
 /// the prefix must be used, every parameter the layer needs must be present,

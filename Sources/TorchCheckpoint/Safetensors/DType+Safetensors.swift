@@ -34,7 +34,7 @@ extension DType {
         self = dtype
     }
 
-    /// Every safetensors dtype name this library reads, in the order of ``DType/allCases``.
+    /// Every safetensors dtype name this library reads, in the order of `DType.allCases`.
     public static var safetensorsNames: [String] { allCases.compactMap(\.safetensorsName) }
 
     private static let bySafetensorsName: [String: DType] = {

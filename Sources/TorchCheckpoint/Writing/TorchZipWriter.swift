@@ -13,6 +13,8 @@ public enum TorchZipWriter {
 
     /// Writes `tensors` as a flat state_dict.
     /// - Parameters:
+    ///   - tensors: written in this order, each under its name; names must be distinct.
+    ///   - path: the `.pt` file to write.
     ///   - topFolder: the archive's top folder; torch uses the file's stem.
     ///   - progress: called with the tensor bytes written so far.
     public static func write(_ tensors: [ExportTensor], to path: String, topFolder: String? = nil,
