@@ -20,7 +20,7 @@ for f in fixtures/checkpoints/*.pt fixtures/conversion/*.pt; do
   n="$(basename "$f" .pt)"
   args=(--quiet)
   [ "$n" = tensor_alone ] && args+=(--rename '^$=tensor')
-  case "$n" in full_model|scripted) args+=(--full-model) ;; esac
+  case "$n" in full_model|scripted|torchscript_state) args+=(--full-model) ;; esac
   for ext in safetensors pt; do
     if "$bin" convert "$f" "$out/$n.$ext" "${args[@]}" 2>"$out/err"; then
       add "$n.$ext" "$PWD/$f"

@@ -74,8 +74,19 @@ def _dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
+# dtypes torch keeps as opaque bytes (no arithmetic, no conversion): their
+# sidecar values are the tensor's bytes, read through a uint8 view.
+RAW_DTYPES = (torch.bits1x8, torch.bits2x4, torch.bits4x2, torch.bits8, torch.bits16,
+              torch.float4_e2m1fn_x2)
+
+
 def _tensor_values(t: torch.Tensor) -> list:
     t = t.detach().contiguous()
+    if t.dtype in RAW_DTYPES:
+        return t.view(torch.uint8).flatten().long().tolist()
+    if t.dtype in (torch.complex32, torch.bcomplex32):
+        half = torch.float16 if t.dtype == torch.complex32 else torch.bfloat16
+        return t.view(half).double().flatten().tolist()
     if t.is_complex():
         vals = torch.view_as_real(t).double().flatten().tolist()
     elif t.is_floating_point():
@@ -134,7 +145,12 @@ def assert_same(a, b, where: str = "<root>", strides: bool = True) -> None:
     if isinstance(a, torch.Tensor):
         assert isinstance(b, torch.Tensor), where
         assert a.dtype == b.dtype and a.shape == b.shape, where
-        assert torch.equal(a.detach(), b.detach()), where
+        if a.dtype in RAW_DTYPES or a.dtype in (torch.complex32, torch.bcomplex32):
+            # no torch.equal for these dtypes: compare the elements' bytes
+            assert torch.equal(a.detach().contiguous().view(torch.uint8),
+                               b.detach().contiguous().view(torch.uint8)), where
+        else:
+            assert torch.equal(a.detach(), b.detach()), where
         if strides:
             assert a.stride() == b.stride(), (where, a.stride(), b.stride())
             assert a.storage_offset() == b.storage_offset(), where
@@ -366,6 +382,37 @@ def make_all(tmp: str) -> None:
                  "float tensors end with [max, -max, tiny], int tensors with "
                  "[min, max, 0, 1]")
 
+    # ---- dtypes saved through torch.storage.UntypedStorage ----------------
+    # torch 2.15 pickles the dtypes without a legacy *Storage class as
+    # ('storage', torch.storage.UntypedStorage, key, 'cpu', nbytes) rebuilt by
+    # _rebuild_tensor_v3 with the dtype; torch.load(weights_only=True) reads them.
+    untyped: "dict[str, torch.Tensor]" = {}
+    for dtype in (torch.uint16, torch.uint32, torch.uint64):
+        hi = min(torch.iinfo(dtype).max, (1 << 63) - 1)
+        untyped[_dtype_name(dtype)] = torch.tensor(
+            [0, 1, 1000, hi], dtype=torch.float64 if dtype != torch.uint64 else torch.int64
+        ).to(torch.int64).to(dtype).reshape(2, 2)
+    float8_source = torch.tensor([0.0, 1.0, -2.5, 0.015625, 3.0, -0.375, 0.0009765625, 12.0])
+    for dtype in (torch.float8_e4m3fn, torch.float8_e5m2, torch.float8_e4m3fnuz,
+                  torch.float8_e5m2fnuz):
+        untyped[_dtype_name(dtype)] = float8_source.to(dtype)
+    # e8m0 holds powers of two only (2^-127 .. 2^127)
+    untyped["float8_e8m0fnu"] = torch.tensor([2.0 ** -127, 0.5, 1.0, 4.0, 2.0 ** 127]).to(
+        torch.float8_e8m0fnu)
+    untyped["complex32"] = torch.randn(  # own generator: later fixtures keep their draws
+        3, dtype=torch.complex64, generator=torch.Generator().manual_seed(32)).to(torch.complex32)
+    untyped["bcomplex32"] = torch.tensor([1, -0x4080, 0x3F80, 0x4049, 0x7F7F, 7],
+                                         dtype=torch.int16).view(torch.bcomplex32)
+    raw_bytes = torch.tensor([0, 1, 0x7F, 0x80, 0xFE, 0xFF], dtype=torch.uint8)
+    for dtype in RAW_DTYPES:
+        untyped[_dtype_name(dtype)] = raw_bytes.view(dtype)
+    untyped["uint16_transposed"] = untyped["uint16"].t()
+    save_fixture("untyped_storage_dtypes.pt", untyped,
+                 "the dtypes torch 2.15 saves through torch.storage.UntypedStorage: "
+                 "uint16/32/64, float8 (e4m3fn, e5m2, e4m3fnuz, e5m2fnuz, e8m0fnu), "
+                 "complex32, bcomplex32, bits1x8/2x4/4x2/8/16, float4_e2m1fn_x2 "
+                 "(raw: sidecar values are bytes), and a transposed uint16 view")
+
     # ---- non-contiguous views --------------------------------------------
     w1, w2, v, col, w3 = (torch.randn(3, 4), torch.randn(4, 6), torch.randn(4),
                           torch.randn(3, 1), torch.randn(5, 3))
@@ -531,6 +578,37 @@ def make_all(tmp: str) -> None:
                   []],
                  "top-level list: names start with an index ('0.weight', '1.0', ...); "
                  "a tuple with mixed leaves; an empty list (not listed)")
+
+
+UNSUPPORTED = os.path.join(OUT, "unsupported")
+
+
+def make_unsupported() -> None:
+    """Tensors torch.load(weights_only=True) reads but a reader of plain strided
+    elements cannot hold: saved by torch, loaded back by torch (so the globals
+    are on torch's allowlist), and listed in unsupported/EXPECTED.json with the
+    global and kind the reader must name when it refuses them."""
+    os.makedirs(UNSUPPORTED, exist_ok=True)
+    cases = {
+        "quantized.pt": ({"q": torch.quantize_per_tensor(torch.tensor([1.0, 2.0, -0.5]), 0.1, 0, torch.qint8)},
+                         "torch.QInt8Storage", "quantized"),
+        "sparse.pt": ({"s": torch.tensor([[0.0, 1.0], [2.0, 0.0]]).to_sparse()},
+                      "torch._utils._rebuild_sparse_tensor", "sparse"),
+        "meta.pt": ({"m": torch.empty(3, device="meta")},
+                    "torch._utils._rebuild_meta_tensor_no_storage", "meta"),
+    }
+    expected = {}
+    for name, (obj, global_name, kind) in cases.items():
+        path = os.path.join(UNSUPPORTED, name)
+        torch.save(obj, path)
+        torch.load(path, weights_only=True)  # torch's allowlist takes it
+        with zipfile.ZipFile(path) as zf:
+            pkl = next(zf.read(n) for n in zf.namelist() if n.endswith("/data.pkl"))
+        module, _, attr = global_name.rpartition(".")
+        assert f"{module}\n{attr}\n".encode() in pkl, (name, global_name)
+        expected[name] = {"global": global_name, "kind": kind}
+    with open(os.path.join(UNSUPPORTED, "EXPECTED.json"), "w") as f:
+        f.write(json.dumps(expected, indent=1, sort_keys=True) + "\n")
 
 
 def write_zip_full64(path: str, records) -> None:
@@ -795,6 +873,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         make_all(tmp)
     make_hostile()
+    make_unsupported()
     write_readme()
     total = 0
     for root, _, files in os.walk(OUT):

@@ -7,6 +7,10 @@ Writes fixtures/conversion/ (deterministic; re-runnable):
   scripted.pt            torch.jit.save(torch.jit.script(model)) of the same model
   sharded_bin/           pytorch_model-0000{1,2}-of-00002.bin + pytorch_model.bin.index.json
   sharded_safetensors/   model-0000{1,2}-of-00002.safetensors + model.safetensors.index.json
+  torchscript_state.pt   a scripted module with a buffer, plain tensor attributes (not state),
+                         a traced submodule's tensor constant and a ModuleList with a tied
+                         weight; sidecars: the state_dict, and .with_constants adding constants.c0
+                         (--only torchscript_state writes just this one)
 each with NAME.expected.json (same format as fixtures/checkpoints/) holding the
 model's state_dict: the names and values a reader must extract.
 
@@ -107,7 +111,63 @@ def make() -> None:
 
     write_sharded(os.path.join(OUT, "sharded_bin"), state, "bin")
     write_sharded(os.path.join(OUT, "sharded_safetensors"), state, "safetensors")
+    make_torchscript_state()
     print("wrote", OUT)
+
+
+class Offset(nn.Module):
+    """Traced, so the tensor it adds becomes a TorchScript constant (constants.pkl, CONSTANTS.c0)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + torch.tensor([0.5, -1.5, 2.25])
+
+
+class StatefulScripted(nn.Module):
+    """A scripted module whose state_dict is smaller than its tensors: a
+    parameterised submodule, a registered buffer, plain tensor attributes
+    (`_state`, `_context`: not state, as in real streaming VAD models), a
+    traced submodule holding a tensor constant, a ModuleList whose second
+    Linear has no bias and shares the first one's weight (tied: listed under
+    both names), and a parameter registered after a buffer (state_dict lists
+    each module's parameters before its buffers)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(3, 3)
+        self.register_buffer("running_mean", torch.tensor([0.25, 0.5, 0.75]))
+        self._state = torch.zeros(0)
+        self._context = torch.full((2,), 3.0)
+        self.offset = torch.jit.trace(Offset(), torch.zeros(3))
+        self.layers = nn.ModuleList([nn.Linear(3, 3), nn.Linear(3, 3, bias=False)])
+        self.layers[1].weight = self.layers[0].weight
+        self.gain = nn.Parameter(torch.tensor([1.5]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        return (self.offset(self.lin(x)) - self.running_mean + self._state.sum() + self._context.sum()) * self.gain
+
+
+def make_torchscript_state() -> None:
+    """torchscript_state.pt: its sidecar is torch.jit.load(f).state_dict(), and
+    torchscript_state.with_constants.expected.json adds the archive's tensor
+    constants as constants.c<i>, read from the loaded module's graph."""
+    import tempfile
+    torch.manual_seed(99)
+    path = os.path.join(OUT, "torchscript_state.pt")
+    torch.jit.save(torch.jit.script(StatefulScripted()), path)
+    loaded = torch.jit.load(path)
+    state = dict(loaded.state_dict())
+    assert list(state) == ["gain", "running_mean", "lin.weight", "lin.bias", "layers.0.weight", "layers.0.bias",
+                           "layers.1.weight"], list(state)
+    write_expected(path, "zip", state)
+    constants = [n.output().toIValue() for n in loaded.offset.graph.nodes()
+                 if n.kind() == "prim::Constant" and n.output().type().kind() == "TensorType"]
+    assert len(constants) == 1 and "CONSTANTS.c0" in loaded.offset.code, loaded.offset.code
+    with tempfile.TemporaryDirectory() as tmp:
+        write_expected(os.path.join(tmp, "torchscript_state.pt"), "zip", {**state, "constants": {"c0": constants[0]}})
+        shutil.move(os.path.join(tmp, "torchscript_state.expected.json"),
+                    os.path.join(OUT, "torchscript_state.with_constants.expected.json"))
 
 
 def load_reference(src: str):
@@ -178,4 +238,7 @@ def check(folder: str) -> int:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--check":
         sys.exit(check(sys.argv[2]))
+    if sys.argv[1:] == ["--only", "torchscript_state"]:  # add it without re-saving the others
+        make_torchscript_state()
+        sys.exit(0)
     make()

@@ -552,6 +552,16 @@ def make_tensor_attacks() -> None:
     one("expanded_64mb.pt", tensor_v2(storage("0", 6), 0, (1 << 24,), (0,)),
         "limitExceeded", "16777216 float32 elements", "materialising 64 MB under a 1 MB tensor budget",
         limits={"maxTensorBytes": 1 << 20})
+    # The expansion budget (ReadLimits.maxExpansionRatio x file size, at least
+    # maxExpansionBytes = 1 GiB): bytes a view produces beyond the storage it spans.
+    one("expanded_4gb.pt", tensor_v2(storage("0", 6), 0, (1 << 15, 1 << 15), (0, 0)),
+        "expansionLimitExceeded", "reading tensor 'fc.weight' would bring",
+        "a 1 KB file whose stride-0 view is 4 GB, under maxTensorBytes (16 GB): refused by the "
+        "expansion budget before anything is allocated")
+    one("expanded_8mb.pt", tensor_v2(storage("0", 6), 0, (1 << 21,), (0,)),
+        "expansionLimitExceeded", "to 8388604, past the expansion budget of 4194304",
+        "an 8 MB stride-0 view under a 4 MB expansion budget (the test raises the budget to read it)",
+        limits={"maxExpansionBytes": 4 << 20})
     one("stride_out_of_bounds.pt", tensor_v2(storage("0", 6), 0, (2, 3), (5, 1)),
         "outOfBounds", "element 7", "stride 5 reaches element 7 of a 6-element storage")
     one("offset_out_of_bounds.pt", tensor_v2(storage("0", 6), 100, (2, 3), (3, 1)),
@@ -644,6 +654,9 @@ def make_zip_attacks() -> None:
     add("zip_bomb_16mb.pt", bomb, "limitExceeded", "deflated entry 'archive/data/0' of 16777216 bytes",
         "data/0 deflates 16 KB -> 16 MB: refused before inflating under a 1 MB budget",
         limits={"maxInflatedEntryBytes": 1 << 20})
+    add("zip_bomb_expansion.pt", bomb, "expansionLimitExceeded", "reading tensor 'fc.weight' would bring",
+        "data/0 inflates 16 KB -> 16 MB: charged to a 1 MB expansion budget before inflating",
+        limits={"maxExpansionBytes": 1 << 20})
     small_claim = state_dict(weight=tensor_v2(storage("0", 16), 0, (4, 4), (4, 1)))
     zz = Zip(checkpoint(small_claim, {"0": zeros, "1": BIAS}, compress={"archive/data/0": zipfile.ZIP_DEFLATED}))
     zz.patch(zz.central["archive/data/0"] + 24, "<I", 64)
@@ -751,6 +764,36 @@ def make_zip_attacks() -> None:
         "an empty zip archive (22 bytes)")
 
 
+def make_torchscript_attacks() -> None:
+    """TorchScript-shaped archives: refused by default (a __torch__ class, with
+    --full-model suggested); the tests also read them with placeholders."""
+    newobj = b"\x81"
+    build = b"b"
+    # A module whose 20 attributes are all itself (memo): its submodule walk
+    # would never end; with placeholders it must stop at a limit.
+    self_ref = (PROTO2 + glob("__torch__", "Loop") + put(0) + EMPTY_TUPLE + newobj + put(1)
+                + EMPTY_DICT + MARK + b"".join(uni(f"m{i}") + get(1) for i in range(20)) + SETITEMS
+                + build + STOP)
+    check_pickle(self_ref)
+    code = b'class Loop(Module):\n  __parameters__ = []\n  __buffers__ = []\n  training : bool\n'
+    add("torchscript_self_reference.pt",
+        torch_zip([("archive/data.pkl", self_ref), ("archive/code/__torch__.py", code),
+                   ("archive/constants.pkl", PROTO2 + EMPTY_TUPLE + STOP), ("archive/version", b"3\n")]),
+        "forbiddenGlobal", "'__torch__.Loop' (byte 2), which is not allowed in a weights-only load; nothing was imported "
+        "or called. It looks like a TorchScript archive: read it with --full-model",
+        "a TorchScript module whose attributes are itself 20 times: refused by default; with placeholders "
+        "its submodule walk ends at the nesting limit")
+    # A module object whose class the archive's code does not declare.
+    undeclared = (PROTO2 + glob("__torch__", "Ghost") + EMPTY_TUPLE + newobj + EMPTY_DICT + build + STOP)
+    check_pickle(undeclared)
+    add("torchscript_undeclared_class.pt",
+        torch_zip([("archive/data.pkl", undeclared), ("archive/code/__torch__.py", code),
+                   ("archive/version", b"3\n")]),
+        "forbiddenGlobal", "It looks like a TorchScript archive",
+        "a __torch__.Ghost module that code/__torch__.py does not declare: refused by default; with "
+        "placeholders, torchScriptClassUndefined")
+
+
 def make_legacy_attacks() -> None:
     good = legacy_stream(legacy_object(), ["0", "1"], [(6, WEIGHT), (2, BIAS)])
     add("legacy_bad_magic.pt", legacy_stream(legacy_object(), ["0", "1"], [(6, WEIGHT), (2, BIAS)],
@@ -849,6 +892,7 @@ def main() -> None:
     make_tensor_attacks()
     make_zip_attacks()
     make_legacy_attacks()
+    make_torchscript_attacks()
     make_random_flips()
     validate_controls()
 

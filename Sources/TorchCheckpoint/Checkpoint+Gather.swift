@@ -39,7 +39,7 @@ extension Checkpoint {
                 limit: limits.maxTensorBytes)
         }
 
-        let region = try storageBytes(tensor.storageKey)
+        let region = try storageBytes(tensor.storageKey, for: tensor.name)
         guard count > 0 else { return [] }
 
         // The furthest element reached, in elements of the root storage; checked
@@ -60,6 +60,11 @@ extension Checkpoint {
         }
         // furthest < available ≤ region.count / item, so every byte offset below
         // (at most furthest * item + item) fits in Int and lies in the region.
+
+        // Elements beyond the stretch of storage the view spans are expansion
+        // (stride 0 repeats one element any number of times): charged before allocating.
+        let spanBytes = (furthest - base + 1) * item
+        try chargeExpansion(byteCount - min(byteCount, spanBytes), as: "view " + tensor.name, tensor: tensor.name)
 
         var out = [UInt8](repeating: 0, count: byteCount)
         let baseByte = base * item

@@ -60,6 +60,9 @@ extension Checkpoint {
         var roots: [String: (dtype: DType, count: Int)] = [:]
         var views: [String: StorageRecord] = [:]
         var machine = PickleMachine(file: path, limits: limits, arena: arena) { id, offset in
+            if case let .tuple(parts) = id, parts.count > 1, case let .global(.unsupportedTensor(name, kind)) = parts[1] {
+                throw CheckpointError.unsupportedTensorKind(file: path, global: name, kind: kind, offset: offset)
+            }
             guard case let .tuple(parts) = id, parts.count == 6, case .string("storage") = parts[0],
                   case let .global(.storageClass(storageDType)) = parts[1], let dtype = storageDType,
                   case let .string(rootKey) = parts[2], case let .int(count) = parts[4], count >= 0 else {

@@ -12,7 +12,14 @@ extension Checkpoint {
             $0.name.hasSuffix("/data.pkl") && $0.name.dropLast("/data.pkl".count).firstIndex(of: "/") == nil
         }
         guard let pickleEntry = pickles.first else {
-            throw CheckpointError.missingEntry(file: path, entry: "<top>/data.pkl")
+            let names = archive.entries.map(\.name)
+            if let format = ForeignFormat.sniffZip(entryNames: names) {
+                throw CheckpointError.notATorchCheckpoint(file: path, format: format)
+            }
+            // Name the entry torch would read: data.pkl in the archive's one top folder, if it has one.
+            let folders = Set(names.compactMap { name in name.firstIndex(of: "/").map { String(name[..<$0]) } })
+            let entry = folders.count == 1 ? folders.first.map { "\($0)/data.pkl" } : nil
+            throw CheckpointError.missingEntry(file: path, entry: entry ?? "data.pkl")
         }
         guard pickles.count == 1 else {
             throw CheckpointError.corruptZip(file: path, reason: "several top folders hold a data.pkl: \(pickles.map(\.name).joined(separator: ", "))")
@@ -31,57 +38,101 @@ extension Checkpoint {
             }
         }
 
-        guard pickleEntry.uncompressedSize <= limits.maxPickleBytes else {
-            throw CheckpointError.limitExceeded(file: path, what: "data.pkl of \(pickleEntry.uncompressedSize) bytes", limit: limits.maxPickleBytes)
-        }
-        let pickle = try ZipArchive.contents(of: pickleEntry, in: file, limits: limits)
-
-        // Persistent ids: ('storage', storage_type, key, location, numel).
-        var storages: [String: StorageRecord] = [:]
-        var entries: [String: ZipEntry] = [:]
+        let storages = ZipStorageTable(archive: archive, path: path, top: top)
         let arena = PickleArena()
-        var machine = PickleMachine(file: path, limits: limits, arena: arena) { id, offset in
-            guard case let .tuple(parts) = id, parts.count == 5, case .string("storage") = parts[0],
-                  case let .global(.storageClass(dtype)) = parts[1], case let .string(key) = parts[2],
-                  case let .int(count) = parts[4], count >= 0 else {
-                throw CheckpointError.corruptPickle(file: path, offset: offset, reason: "persistent id is not ('storage', <storage class>, key, location, numel)")
-            }
-            let location: String
-            if case let .string(text) = parts[3] { location = text } else { location = "cpu" }
-            if let known = storages[key] {
-                guard known.dtype == dtype, known.count == count else {
-                    throw CheckpointError.invalidTensor(file: path, name: "storage \(key)",
-                        reason: "referenced as \(known.count) \(known.dtype?.rawValue ?? "bytes") and as \(count) \(dtype?.rawValue ?? "bytes")")
-                }
-                return .storage(known)
-            }
-            let entryName = top + "data/" + key
-            guard let entry = archive.entry(named: entryName) else {
-                throw CheckpointError.missingStorage(file: path, key: entryName)
-            }
-            let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype?.itemSize ?? 1)
-            guard !overflow, bytes == entry.uncompressedSize else {
-                throw CheckpointError.invalidTensor(file: path, name: "storage \(key)",
-                    reason: "\(count) \(dtype?.rawValue ?? "bytes") elements need \(overflow ? "more than Int.max" : String(bytes)) bytes, the record '\(entryName)' holds \(entry.uncompressedSize)")
-            }
-            let record = StorageRecord(key: key, dtype: dtype, count: count, location: location)
-            storages[key] = record
-            entries[key] = entry
-            return .storage(record)
-        }
-        machine.options = options
-        let root: PickleValue, end: Int
         do {
-            (root, end) = try pickle.withUnsafeBytes { try machine.run($0) }
+            var root = try runPickle(pickleEntry, in: file, limits: limits, options: options, arena: arena) {
+                try storages.load($0, offset: $1, folder: "data/")
+            }
+            var flatNames = false
+            if options.unknownGlobals == .placeholder, TorchScriptArchive.isTorchScript(archive, top: top) {
+                // TorchScript: the state_dict, from the declared parameters and buffers.
+                var script = TorchScriptArchive(archive: archive, file: file, top: top, limits: limits)
+                var entries = try script.stateDict(of: root)
+                if options.torchScriptConstants, let constantsEntry = archive.entry(named: top + "constants.pkl") {
+                    let constants = try runPickle(constantsEntry, in: file, limits: limits, options: options, arena: arena) {
+                        try storages.load($0, offset: $1, folder: "constants/")
+                    }
+                    entries += try script.namedConstants(constants)
+                }
+                root = TorchScriptArchive.flatDict(entries, arena: arena)
+                flatNames = true
+            }
+            return ParsedCheckpoint(format: .zip, isBigEndian: isBigEndian, root: root, storages: .zip(entries: storages.entries),
+                                    arena: arena, isFlatStateDict: flatNames)
         } catch {
             arena.release()
             throw error
         }
-        guard end == pickle.count else {
-            arena.release()
-            throw CheckpointError.corruptPickle(file: path, offset: end, reason: "\(pickle.count - end) bytes follow STOP in data.pkl")
+    }
+
+    /// Runs one pickle entry of the archive to its end, resolving storages through `persistentLoad`.
+    private static func runPickle(_ entry: ZipEntry, in file: MappedFile, limits: ReadLimits, options: ReadOptions,
+                                  arena: PickleArena,
+                                  persistentLoad: @escaping (PickleValue, Int) throws -> PickleValue) throws -> PickleValue {
+        let name = String(entry.name.split(separator: "/").last ?? "")
+        guard entry.uncompressedSize <= limits.maxPickleBytes else {
+            throw CheckpointError.limitExceeded(file: file.path, what: "\(name) of \(entry.uncompressedSize) bytes", limit: limits.maxPickleBytes)
         }
-        return ParsedCheckpoint(format: .zip, isBigEndian: isBigEndian, root: root, storages: .zip(entries: entries),
-                                arena: arena)
+        let pickle = try ZipArchive.contents(of: entry, in: file, limits: limits)
+        var machine = PickleMachine(file: file.path, limits: limits, arena: arena, persistentLoad: persistentLoad)
+        machine.options = options
+        let (root, end) = try pickle.withUnsafeBytes { try machine.run($0) }
+        guard end == pickle.count else {
+            throw CheckpointError.corruptPickle(file: file.path, offset: end, reason: "\(pickle.count - end) bytes follow STOP in \(name)")
+        }
+        return root
+    }
+}
+
+/// The storages a zip checkpoint's pickles name by persistent id
+/// `('storage', storage_type, key, location, numel)`, each checked against its
+/// record `<top>/<folder><key>` once. Records outside `data/` (TorchScript's
+/// `constants/`) are keyed by folder and key, so their keys cannot collide.
+final class ZipStorageTable {
+    let archive: ZipArchive
+    let path: String
+    let top: String
+    private var records: [String: StorageRecord] = [:]
+    private(set) var entries: [String: ZipEntry] = [:]
+
+    init(archive: ZipArchive, path: String, top: String) {
+        self.archive = archive
+        self.path = path
+        self.top = top
+    }
+
+    func load(_ id: PickleValue, offset: Int, folder: String) throws -> PickleValue {
+        if case let .tuple(parts) = id, parts.count > 1, case let .global(.unsupportedTensor(name, kind)) = parts[1] {
+            throw CheckpointError.unsupportedTensorKind(file: path, global: name, kind: kind, offset: offset)
+        }
+        guard case let .tuple(parts) = id, parts.count == 5, case .string("storage") = parts[0],
+              case let .global(.storageClass(dtype)) = parts[1], case let .string(recordKey) = parts[2],
+              case let .int(count) = parts[4], count >= 0 else {
+            throw CheckpointError.corruptPickle(file: path, offset: offset, reason: "persistent id is not ('storage', <storage class>, key, location, numel)")
+        }
+        let key = folder == "data/" ? recordKey : folder + recordKey
+        let location: String
+        if case let .string(text) = parts[3] { location = text } else { location = "cpu" }
+        if let known = records[key] {
+            guard known.dtype == dtype, known.count == count else {
+                throw CheckpointError.invalidTensor(file: path, name: "storage \(key)",
+                    reason: "referenced as \(known.count) \(known.dtype?.rawValue ?? "bytes") and as \(count) \(dtype?.rawValue ?? "bytes")")
+            }
+            return .storage(known)
+        }
+        let entryName = top + folder + recordKey
+        guard let entry = archive.entry(named: entryName) else {
+            throw CheckpointError.missingStorage(file: path, key: entryName)
+        }
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype?.itemSize ?? 1)
+        guard !overflow, bytes == entry.uncompressedSize else {
+            throw CheckpointError.invalidTensor(file: path, name: "storage \(key)",
+                reason: "\(count) \(dtype?.rawValue ?? "bytes") elements need \(overflow ? "more than Int.max" : String(bytes)) bytes, the record '\(entryName)' holds \(entry.uncompressedSize)")
+        }
+        let record = StorageRecord(key: key, dtype: dtype, count: count, location: location)
+        records[key] = record
+        entries[key] = entry
+        return .storage(record)
     }
 }

@@ -29,6 +29,9 @@ public final class Checkpoint: TensorStore, @unchecked Sendable {
     private let byName: [String: Int]
     private let storageSource: StorageSource
     private var storageCache: [String: ByteRegion] = [:]
+    /// Views and records already charged against the expansion budget, and the total charged.
+    private var expansionCharged: Set<String> = []
+    private var expansionTotal = 0
     private let lock = NSLock()
 
     public convenience init(contentsOf url: URL, limits: ReadLimits = .default, options: ReadOptions = ReadOptions()) throws {
@@ -42,6 +45,9 @@ public final class Checkpoint: TensorStore, @unchecked Sendable {
     ///   - options: `.placeholder` for unknown globals reads full-model pickles and
     ///     TorchScript archives (still without calling anything); the default refuses them.
     public init(path: String, limits: ReadLimits = .default, options: ReadOptions = ReadOptions()) throws {
+        if let format = ForeignFormat.sniffDirectory(path) {
+            throw CheckpointError.notATorchCheckpoint(file: path, format: format)
+        }
         let file = try MappedFile(path: path)
         self.path = path
         self.file = file
@@ -51,6 +57,8 @@ public final class Checkpoint: TensorStore, @unchecked Sendable {
             parsed = try Self.parseZip(file, limits: limits, options: options)
         } else if LegacyFormat.looksLikeLegacy(file.bytes) {
             parsed = try Self.parseLegacy(file, limits: limits, options: options)
+        } else if let format = ForeignFormat.sniff(UnsafeRawBufferPointer(rebasing: file.bytes.prefix(4096)), path: path) {
+            throw CheckpointError.notATorchCheckpoint(file: path, format: format)
         } else {
             throw CheckpointError.unknownFormat(file: path)
         }
@@ -58,7 +66,8 @@ public final class Checkpoint: TensorStore, @unchecked Sendable {
         format = parsed.format
         isBigEndian = parsed.isBigEndian
         storageSource = parsed.storages
-        let flat = try Flattener(file: path, limits: limits, placeholderMode: options.unknownGlobals == .placeholder)
+        let placeholders = options.unknownGlobals == .placeholder && !parsed.isFlatStateDict
+        let flat = try Flattener(file: path, limits: limits, placeholderMode: placeholders)
             .flatten(parsed.root)
         tensors = flat.tensors
         values = flat.values
@@ -79,14 +88,34 @@ public final class Checkpoint: TensorStore, @unchecked Sendable {
         if let range = storageSource.mappedRange(for: tensor.storageKey) { file.releasePages(range) }
     }
 
-    /// The bytes of a root storage, checked (CRC, size) and cached on first use.
-    func storageBytes(_ key: String) throws -> ByteRegion {
+    /// The bytes of a root storage, checked (CRC, size) and cached on first
+    /// use. A deflated record's inflation is charged to the expansion budget
+    /// (for `tensor`, which asked) before anything is inflated.
+    func storageBytes(_ key: String, for tensor: String) throws -> ByteRegion {
         lock.lock()
         defer { lock.unlock() }
         if let cached = storageCache[key] { return cached }
+        if let growth = try storageSource.inflatedGrowth(for: key, file: file, limits: limits) {
+            try chargeExpansion(growth, as: "record " + key, tensor: tensor, callerHoldsLock: true)
+        }
         let region = try storageSource.bytes(for: key, file: file, limits: limits)
         storageCache[key] = region
         return region
+    }
+
+    /// Charges `bytes` of expansion to the budget once per `charge` (a view or
+    /// a record): the budget bounds what a file can make the reader produce.
+    func chargeExpansion(_ bytes: Int, as charge: String, tensor: String, callerHoldsLock: Bool = false) throws {
+        if !callerHoldsLock { lock.lock() }
+        defer { if !callerHoldsLock { lock.unlock() } }
+        guard bytes > 0, !expansionCharged.contains(charge) else { return }
+        let budget = limits.expansionBudget(fileSize: file.count)
+        let (total, overflow) = expansionTotal.addingReportingOverflow(bytes)
+        guard !overflow, total <= budget else {
+            throw CheckpointError.expansionLimitExceeded(file: path, tensor: tensor, total: overflow ? Int.max : total, limit: budget)
+        }
+        expansionCharged.insert(charge)
+        expansionTotal = total
     }
 }
 
@@ -98,6 +127,9 @@ struct ParsedCheckpoint {
     let storages: StorageSource
     /// The pickle's containers: released (cycles broken) once the tree has been named.
     let arena: PickleArena
+    /// Whether `root` is already a flat name → tensor dict (a TorchScript
+    /// state_dict), whose tied tensors keep every name.
+    var isFlatStateDict = false
 }
 
 /// Where each root storage's bytes are.
@@ -116,6 +148,14 @@ enum StorageSource {
         case let .legacy(ranges):
             return ranges[key]
         }
+    }
+
+    /// For a deflated record, the bytes inflating it adds to the file's, once
+    /// its declared size is known to be one deflate can produce.
+    func inflatedGrowth(for key: String, file: MappedFile, limits: ReadLimits) throws -> Int? {
+        guard case let .zip(entries) = self, let entry = entries[key], entry.method == 8 else { return nil }
+        try ZipArchive.checkDeclaredInflation(entry, in: file, limits: limits)
+        return entry.uncompressedSize - entry.compressedSize
     }
 
     func bytes(for key: String, file: MappedFile, limits: ReadLimits) throws -> ByteRegion {

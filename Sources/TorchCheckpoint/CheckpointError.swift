@@ -45,6 +45,17 @@ public enum CheckpointError: Error, Equatable, Sendable {
     case malformedSafetensorsEntry(file: String, name: String, reason: String)
     /// A safetensors dtype name this reader does not know.
     case unknownSafetensorsDType(file: String, name: String, dtype: String)
+    /// A global torch's weights-only loader allows that builds a tensor this
+    /// reader cannot represent (quantized, sparse, meta, ...): refused, not guessed.
+    case unsupportedTensorKind(file: String, global: String, kind: UnsupportedTensorKind, offset: Int)
+    /// A file of another format, recognised by its magic bytes or layout (npz, ONNX, HDF5, GGUF, ...).
+    case notATorchCheckpoint(file: String, format: ForeignFormat)
+    /// A TorchScript module object whose class has no declaration in the archive's `code/`.
+    case torchScriptClassUndefined(file: String, className: String, entry: String)
+    /// Reading a tensor would take the bytes produced beyond what the file
+    /// holds (expanded views, inflated records) past `ReadLimits`' expansion
+    /// budget: `total` bytes against a budget of `limit`.
+    case expansionLimitExceeded(file: String, tensor: String, total: Int, limit: Int)
 }
 
 extension CheckpointError: LocalizedError {
@@ -67,7 +78,9 @@ extension CheckpointError: LocalizedError {
         case let .unknownOpcode(file, opcode, offset):
             return "\(file): unknown pickle opcode \(hex(opcode)) at byte \(offset)"
         case let .forbiddenGlobal(file, module, name, offset):
-            return "\(file): the pickle references the global '\(module).\(name)' (byte \(offset)), which is not allowed in a weights-only load; nothing was imported or called"
+            let refusal = "\(file): the pickle references the global '\(module).\(name)' (byte \(offset)), which is not allowed in a weights-only load; nothing was imported or called"
+            guard let what = Self.fullModelReading(module: module, name: name) else { return refusal }
+            return refusal + ". It looks like \(what): read it with --full-model (ReadOptions(unknownGlobals: .placeholder)), which builds inert placeholders and still calls nothing"
         case let .limitExceeded(file, what, limit):
             return "\(file): \(what) exceeds the limit of \(limit)"
         case let .invalidTensor(file, name, reason):
@@ -90,7 +103,41 @@ extension CheckpointError: LocalizedError {
             return "\(file): malformed safetensors file: tensor '\(name)': \(reason)"
         case let .unknownSafetensorsDType(file, name, dtype):
             return "\(file): tensor '\(name)' has dtype '\(dtype)', which is not a safetensors dtype this reader supports (\(DType.safetensorsNames.joined(separator: ", ")))"
+        case let .notATorchCheckpoint(file, format):
+            return "\(file): this is \(format.description), not a torch.save checkpoint"
+        case let .torchScriptClassUndefined(file, className, entry):
+            return "\(file): TorchScript class '\(className)' is not declared in '\(entry)', so its parameters and buffers are unknown"
+        case let .expansionLimitExceeded(file, tensor, total, limit):
+            return "\(file): reading tensor '\(tensor)' would bring the bytes produced beyond what the file holds (expanded views, inflated records) to \(total), past the expansion budget of \(limit) (the larger of ReadLimits.maxExpansionRatio × the file size and ReadLimits.maxExpansionBytes); if the file is trusted, raise ReadLimits.maxExpansionBytes (ptconvert: --max-expansion SIZE)"
+        case let .unsupportedTensorKind(file, global, kind, offset):
+            return "\(file): '\(global)' (byte \(offset)) makes \(kind.description), which this reader cannot represent; nothing was imported or called"
         }
+    }
+}
+
+extension CheckpointError {
+    /// Modules whose globals are never model classes: a refusal of them must
+    /// not suggest reading the file with placeholders.
+    private static let systemModules: Set<String> = [
+        "builtins", "__builtin__", "os", "posix", "nt", "sys", "subprocess", "shutil", "socket", "importlib", "runpy",
+        "pickle", "marshal", "ctypes", "code", "codecs", "_codecs", "io", "pathlib", "types", "functools", "operator",
+        "webbrowser", "pty", "multiprocessing", "threading", "signal",
+    ]
+
+    /// What a refused global looks like when `--full-model` would read the
+    /// file usefully, or nil: TorchScript's `__torch__.…` classes, numpy
+    /// values (a training checkpoint's `numpy.float64` metric), or a
+    /// capitalised class name outside the system modules (`__main__.MyModel`,
+    /// `torch.nn.modules.rnn.LSTM`). Code-running globals (`os.system`,
+    /// `builtins.eval`, …) and other functions get no suggestion.
+    static func fullModelReading(module: String, name: String) -> String? {
+        if module == "__torch__" || module.hasPrefix("__torch__.") { return "a TorchScript archive" }
+        let root = String(module.prefix { $0 != "." })
+        guard !systemModules.contains(root) else { return nil }
+        if root == "numpy" { return "a checkpoint holding numpy values (read as placeholders, without their data)" }
+        guard let first = name.unicodeScalars.first, CharacterSet.uppercaseLetters.contains(first),
+              name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "_" }) else { return nil }
+        return "a pickled model class (torch.save(model))"
     }
 }
 

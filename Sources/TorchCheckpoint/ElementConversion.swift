@@ -23,6 +23,9 @@ enum ElementConversion {
             case .bfloat16: return raw.bindMemory(to: UInt16.self).map { Float(bitPattern: UInt32($0) << 16) }
             case .float8_e5m2: return raw.bindMemory(to: UInt8.self).map { halfToFloat(UInt16($0) << 8) }
             case .float8_e4m3fn: return raw.bindMemory(to: UInt8.self).map(e4m3fnToFloat)
+            case .float8_e4m3fnuz: return raw.bindMemory(to: UInt8.self).map { fnuzToFloat($0, mantissaBits: 3, bias: 8) }
+            case .float8_e5m2fnuz: return raw.bindMemory(to: UInt8.self).map { fnuzToFloat($0, mantissaBits: 2, bias: 16) }
+            case .float8_e8m0fnu: return raw.bindMemory(to: UInt8.self).map(e8m0fnuToFloat)
             default: return [Float](repeating: .nan, count: count)  // unreachable: callers check isFloatingPoint
             }
         }
@@ -53,6 +56,40 @@ enum ElementConversion {
             magnitude = (1 + mantissa / 8) * Float(sign: .plus, exponent: exponent - 7, significand: 1)
         }
         return negative ? -magnitude : magnitude
+    }
+}
+
+extension ElementConversion {
+    /// The "fnuz" float8 formats (`float8_e4m3fnuz`, `float8_e5m2fnuz`): no
+    /// infinities, no negative zero, 0x80 is the only NaN; subnormals at exponent 0.
+    static func fnuzToFloat(_ b: UInt8, mantissaBits: Int, bias: Int) -> Float {
+        if b == 0x80 { return .nan }
+        let negative = b & 0x80 != 0
+        let exponent = Int((b & 0x7F) >> mantissaBits)
+        let mantissa = Float(b & UInt8((1 << mantissaBits) - 1))
+        let scale = Float(1 << mantissaBits)
+        let magnitude = exponent == 0
+            ? mantissa / scale * Float(sign: .plus, exponent: 1 - bias, significand: 1)
+            : (1 + mantissa / scale) * Float(sign: .plus, exponent: exponent - bias, significand: 1)
+        return negative ? -magnitude : magnitude
+    }
+
+    /// `float8_e8m0fnu`: an unsigned power of two, 2^(b − 127); 0xFF is NaN.
+    static func e8m0fnuToFloat(_ b: UInt8) -> Float {
+        b == 0xFF ? .nan : Float(sign: .plus, exponent: Int(b) - 127, significand: 1)
+    }
+
+    /// Interleaved real and imaginary parts of a complex tensor as Float64.
+    static func complexParts(_ bytes: [UInt8], dtype: DType) -> [Double]? {
+        bytes.withUnsafeBytes { raw in
+            switch dtype {
+            case .complex32: return raw.bindMemory(to: UInt16.self).map { Double(halfToFloat($0)) }
+            case .bcomplex32: return raw.bindMemory(to: UInt16.self).map { Double(Float(bitPattern: UInt32($0) << 16)) }
+            case .complex64: return raw.bindMemory(to: Float.self).map(Double.init)
+            case .complex128: return Array(raw.bindMemory(to: Double.self))
+            default: return nil
+            }
+        }
     }
 }
 

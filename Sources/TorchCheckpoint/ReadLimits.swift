@@ -31,8 +31,31 @@ public struct ReadLimits: Sendable {
     /// storage is valid torch metadata for any number of elements: this bounds
     /// what reading its values allocates.
     public var maxTensorBytes = 16 << 30
+    /// The expansion budget as a multiple of the file's size. Expansion is
+    /// every byte reading produces that the file does not hold: a view's
+    /// elements beyond the stretch of storage they span (`expand`'s stride 0
+    /// turns one stored float into gigabytes), and a deflated record's
+    /// inflated bytes beyond its compressed ones (up to 1032 times). Each view
+    /// and each record is charged once, the first time it is read, and the
+    /// total must stay within the budget: the larger of this times the file
+    /// size and ``maxExpansionBytes``. Transposes, slices, shared storages
+    /// and stored records expand nothing, so ordinary checkpoints never come
+    /// near it; real weights deflate to 0.8–0.95 of their size, so even a
+    /// deflated checkpoint expands by less than its own size.
+    public var maxExpansionRatio = 16
+    /// The expansion budget's floor, in bytes (see ``maxExpansionRatio``): a
+    /// small file may still expand a zeroed buffer or a broadcast view up to
+    /// this much. `ptconvert --max-expansion SIZE` sets it.
+    public var maxExpansionBytes = 1 << 30
 
     public init() {}
+
+    /// The expansion budget of a file of `fileSize` bytes: the larger of
+    /// ``maxExpansionRatio`` × `fileSize` and ``maxExpansionBytes`` (at most Int.max).
+    public func expansionBudget(fileSize: Int) -> Int {
+        let (scaled, overflow) = max(maxExpansionRatio, 0).multipliedReportingOverflow(by: max(fileSize, 0))
+        return max(overflow ? Int.max : scaled, maxExpansionBytes)
+    }
 
     public static let `default` = ReadLimits()
 }

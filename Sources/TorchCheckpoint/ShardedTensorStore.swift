@@ -87,7 +87,8 @@ public enum TensorFile {
         if path.hasSuffix(".index.json") {
             return try ShardedTensorStore(indexPath: path, limits: limits)
         }
-        if try looksLikeSafetensors(path) {
+        // A directory or unreadable file is not safetensors: Checkpoint names what it is.
+        if (try? looksLikeSafetensors(path)) == true {
             return try SafetensorsFile(path: path, limits: limits)
         }
         return try Checkpoint(path: path, limits: limits, options: options)

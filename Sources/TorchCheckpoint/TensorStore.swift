@@ -64,12 +64,10 @@ extension TensorStore {
     /// Interleaved real and imaginary parts of a complex tensor.
     public func complexParts(_ name: String) throws -> [Double] {
         let tensor = try requireTensor(name)
-        let bytes = try hostOrderBytes(of: tensor)
-        switch tensor.dtype {
-        case .complex64: return bytes.withUnsafeBytes { $0.bindMemory(to: Float.self).map(Double.init) }
-        case .complex128: return bytes.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
-        default: throw CheckpointError.wrongDType(file: path, name: name, found: tensor.dtype, expected: "complex64 or complex128")
+        guard tensor.dtype.isComplex else {
+            throw CheckpointError.wrongDType(file: path, name: name, found: tensor.dtype, expected: "a complex dtype")
         }
+        return ElementConversion.complexParts(try hostOrderBytes(of: tensor), dtype: tensor.dtype) ?? []
     }
 
     /// Row-major Int64 values of an integer or bool tensor.

@@ -55,10 +55,11 @@ public struct GoldenFixture: Sendable {
     ///   - directory: the fixture folder.
     ///   - fullModel: read a `torch.save(model)` pickle or TorchScript archive with inert
     ///     placeholders even when case.json does not say `"full_model": true`.
+    ///   - limits: resource budgets for reading `model.pt`, `model.safetensors` and `golden.pt`.
     /// - Throws: ``GoldenFixtureError`` for a missing file, a malformed case or golden tensor, or a
     ///   whole-module `model.pt` read without `full_model`; `CheckpointError` for an unreadable
     ///   checkpoint; ``WeightLoadingError`` when the weights do not load strictly.
-    public init(directory: URL, fullModel: Bool = false) throws {
+    public init(directory: URL, fullModel: Bool = false, limits: ReadLimits = .default) throws {
         let checkpointURL = directory.appendingPathComponent("model.pt")
         let safetensorsURL = directory.appendingPathComponent("model.safetensors")
         let testCase = try Self.readCase(in: directory)
@@ -66,22 +67,23 @@ public struct GoldenFixture: Sendable {
             let options = ReadOptions(unknownGlobals: fullModel || testCase.fullModel ? .placeholder : .refuse)
             let checkpoint: Checkpoint
             do {
-                checkpoint = try Checkpoint(contentsOf: checkpointURL, options: options)
+                checkpoint = try Checkpoint(contentsOf: checkpointURL, limits: limits, options: options)
             } catch let CheckpointError.forbiddenGlobal(file, module, name, _) {
                 throw GoldenFixtureError.needsFullModel(file: file, global: module + "." + name)
             }
-            try self.init(directory: directory, testCase: testCase, weights: checkpoint)
+            try self.init(directory: directory, testCase: testCase, weights: checkpoint, limits: limits)
         } else if FileManager.default.fileExists(atPath: safetensorsURL.path) {
-            try self.init(directory: directory, testCase: testCase, weights: try SafetensorsFile(contentsOf: safetensorsURL))
+            try self.init(directory: directory, testCase: testCase,
+                          weights: try SafetensorsFile(contentsOf: safetensorsURL, limits: limits), limits: limits)
         } else {
             throw GoldenFixtureError.missingFile(checkpointURL.path)
         }
     }
 
-    /// Like ``init(directory:fullModel:)`` but with the weights taken from `weights` (for example the same
-    /// weights converted to another format) instead of `model.pt`.
-    public init(directory: URL, weights: some TensorSource) throws {
-        try self.init(directory: directory, testCase: try Self.readCase(in: directory), weights: weights)
+    /// Like ``init(directory:fullModel:limits:)`` but with the weights taken from `weights` (for example the same
+    /// weights converted to another format) instead of `model.pt`; `limits` applies to `golden.pt`.
+    public init(directory: URL, weights: some TensorSource, limits: ReadLimits = .default) throws {
+        try self.init(directory: directory, testCase: try Self.readCase(in: directory), weights: weights, limits: limits)
     }
 
     private static func readCase(in directory: URL) throws -> Case {
@@ -96,13 +98,13 @@ public struct GoldenFixture: Sendable {
         return try Case(json: data, file: caseURL.path)
     }
 
-    private init(directory: URL, testCase: Case, weights: some TensorSource) throws {
+    private init(directory: URL, testCase: Case, weights: some TensorSource, limits: ReadLimits) throws {
         self.directory = directory
         self.testCase = testCase
         let caseFile = directory.appendingPathComponent("case.json").path
         let goldenURL = directory.appendingPathComponent("golden.pt")
         guard FileManager.default.fileExists(atPath: goldenURL.path) else { throw GoldenFixtureError.missingFile(goldenURL.path) }
-        let golden = try Checkpoint(contentsOf: goldenURL)
+        let golden = try Checkpoint(contentsOf: goldenURL, limits: limits)
         func tensor(_ key: String) throws -> FloatTensor? {
             golden.descriptor(of: key) == nil ? nil : try golden.floatTensor(key)
         }

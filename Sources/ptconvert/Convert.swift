@@ -33,6 +33,7 @@ struct Convert: ParsableCommand {
     var maxShardSize: String?
 
     @OptionGroup var reading: ReadingOptions
+    @OptionGroup var limits: ReadLimitOptions
 
     @Flag(help: "Print the name map and sizes without writing anything.")
     var dryRun = false
@@ -65,7 +66,7 @@ struct Convert: ParsableCommand {
     func run() throws {
         let plan: ConversionPlan
         do {
-            let store = try TensorFile.open(input, options: reading.readOptions)
+            let store = try TensorFile.open(input, limits: limits.readLimits, options: reading.readOptions)
             let renameRules = try renames.map(ConversionOptions.Rename.init)
             plan = try ConversionPlan(source: store, options: ConversionOptions(
                 select: select, renames: renameRules, cast: ConversionOptions.Cast(rawValue: dtype) ?? .keep))

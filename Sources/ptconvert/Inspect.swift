@@ -14,11 +14,12 @@ struct Inspect: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
     @OptionGroup var reading: ReadingOptions
+    @OptionGroup var limits: ReadLimitOptions
 
     func run() throws {
         let checkpoint: any TensorStore
         do {
-            checkpoint = try TensorFile.open(file, options: reading.readOptions)
+            checkpoint = try TensorFile.open(file, limits: limits.readLimits, options: reading.readOptions)
         } catch {
             throw unreadable(error)
         }

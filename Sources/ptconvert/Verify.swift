@@ -25,6 +25,7 @@ struct Verify: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     @OptionGroup var reading: ReadingOptions
+    @OptionGroup var limits: ReadLimitOptions
 
     func validate() throws {
         guard !directories.isEmpty else { throw ValidationError("Give at least one fixture folder.") }
@@ -34,7 +35,7 @@ struct Verify: ParsableCommand {
         var results: [(directory: String, outcome: Result<GoldenReport, any Error>)] = []
         for directory in directories {
             let url = URL(fileURLWithPath: directory)
-            let outcome = Result { try GoldenFixture(directory: url, fullModel: reading.fullModel).verify() }
+            let outcome = Result { try GoldenFixture(directory: url, fullModel: reading.fullModel, limits: limits.readLimits).verify() }
             results.append((directory, outcome))
             if case let .failure(error) = outcome {
                 // One line per unreadable fixture on stderr, in both output modes.

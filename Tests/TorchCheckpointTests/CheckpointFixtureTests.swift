@@ -9,7 +9,7 @@ struct CheckpointFixtureTests {
     @Test("at least the fixtures the reader must cover are present")
     func fixturesPresent() {
         #expect(FixturePaths.sidecars.count >= 20)
-        for required in ["legacy_lstm", "big_endian", "deflated", "crc0", "protocol4", "zip64_full", "aligned_4096", "dtypes", "noncontiguous_views", "shared_storage", "training_checkpoint"] {
+        for required in ["legacy_lstm", "big_endian", "deflated", "crc0", "protocol4", "zip64_full", "aligned_4096", "dtypes", "noncontiguous_views", "shared_storage", "training_checkpoint", "untyped_storage_dtypes"] {
             #expect(FixturePaths.sidecars.contains("\(required).expected.json"), "missing fixture \(required)")
         }
     }

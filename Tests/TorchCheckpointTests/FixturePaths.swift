@@ -70,8 +70,11 @@ struct Expectation: Decodable {
 /// view equals those values rounded to Float.
 func expectValues(_ store: any TensorStore, _ tensor: StoredTensor, _ want: Expectation.Tensor) throws {
     switch tensor.dtype {
-    case .complex64, .complex128:
+    case let dtype where dtype.isComplex:
         #expect(try store.complexParts(tensor.name) == want.values.doubles, "\(tensor.name)")
+    case let dtype where !dtype.isFloatingPoint && !dtype.isInteger:
+        // Packed and bit-container dtypes: the sidecar holds the tensor's bytes.
+        #expect(try store.contiguousBytes(tensor.name).map(Int64.init) == want.values.integers, "\(tensor.name)")
     case let dtype where dtype.isFloatingPoint:
         #expect(try store.doubles(tensor.name) == want.values.doubles, "\(tensor.name)")
         let floats = try store.floatTensor(tensor.name)

@@ -49,6 +49,7 @@ enum HostileCorpus {
         "unreadable", "unknownFormat", "corruptZip", "missingEntry", "crcMismatch", "unsupportedCompression",
         "corruptPickle", "unknownOpcode", "forbiddenGlobal", "limitExceeded", "invalidTensor", "outOfBounds",
         "missingStorage", "corruptLegacy", "noSuchTensor", "wrongDType", "malformedIndex",
+        "unsupportedTensorKind", "notATorchCheckpoint", "torchScriptClassUndefined", "expansionLimitExceeded",
     ]
 
     static func caseName(of error: CheckpointError) -> String {
@@ -59,6 +60,7 @@ enum HostileCorpus {
         "maxPickleBytes": \.maxPickleBytes, "maxOpcodes": \.maxOpcodes, "maxMemoEntries": \.maxMemoEntries,
         "maxDepth": \.maxDepth, "maxVisitedNodes": \.maxVisitedNodes, "maxZipEntries": \.maxZipEntries,
         "maxInflatedEntryBytes": \.maxInflatedEntryBytes, "maxTensorBytes": \.maxTensorBytes,
+        "maxExpansionRatio": \.maxExpansionRatio, "maxExpansionBytes": \.maxExpansionBytes,
     ]
 
     static func limits(_ overrides: [String: Int]?) -> ReadLimits? {

@@ -34,6 +34,7 @@ private let fuzzLimits: ReadLimits = {
     limits.maxVisitedNodes = 200_000
     limits.maxInflatedEntryBytes = 16 << 20
     limits.maxTensorBytes = 16 << 20
+    limits.maxExpansionBytes = 16 << 20
     return limits
 }()
 
@@ -67,7 +68,7 @@ private func materialise(_ store: some TensorStore) {
                 let ints = try store.integerTensor(tensor.name)
                 check(ints.values.count == tensor.elementCount, "'\(tensor.name)': \(ints.values.count) integers, \(tensor.elementCount) elements")
             }
-            if tensor.dtype == .complex64 || tensor.dtype == .complex128 {
+            if tensor.dtype.isComplex {
                 let parts = try store.complexParts(tensor.name)
                 check(parts.count == 2 * tensor.elementCount, "'\(tensor.name)': \(parts.count) complex parts")
             }
@@ -80,8 +81,9 @@ private func materialise(_ store: some TensorStore) {
 
 private func exercise(_ path: String, limits: ReadLimits) {
     // Both pickle modes: refusing unknown globals (the default), and building
-    // inert placeholders for them (full-model pickles, TorchScript archives).
-    for options in [ReadOptions(), ReadOptions(unknownGlobals: .placeholder)] {
+    // inert placeholders for them (full-model pickles, TorchScript archives,
+    // with their constants).
+    for options in [ReadOptions(), ReadOptions(unknownGlobals: .placeholder, torchScriptConstants: true)] {
         do {
             let checkpoint = try Checkpoint(path: path, limits: limits, options: options)
             materialise(checkpoint)

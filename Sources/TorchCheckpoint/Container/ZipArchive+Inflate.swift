@@ -35,7 +35,9 @@ extension ZipArchive {
         }
     }
 
-    private static func inflate(_ entry: ZipEntry, in file: MappedFile, limits: ReadLimits) throws -> ByteRegion {
+    /// Refuses a deflated entry whose declared size is over the limit or more
+    /// than deflate can produce from its compressed bytes, before anything is allocated.
+    static func checkDeclaredInflation(_ entry: ZipEntry, in file: MappedFile, limits: ReadLimits) throws {
         let path = file.path
         guard entry.uncompressedSize <= limits.maxInflatedEntryBytes else {
             throw CheckpointError.limitExceeded(file: path, what: "deflated entry '\(entry.name)' of \(entry.uncompressedSize) bytes", limit: limits.maxInflatedEntryBytes)
@@ -45,6 +47,11 @@ extension ZipArchive {
         guard overflow || entry.uncompressedSize <= scaled + deflateSlack else {
             throw CheckpointError.corruptZip(file: path, reason: "deflated entry '\(entry.name)' declares \(entry.uncompressedSize) bytes, more than deflate can produce from its \(entry.compressedSize) compressed bytes")
         }
+    }
+
+    private static func inflate(_ entry: ZipEntry, in file: MappedFile, limits: ReadLimits) throws -> ByteRegion {
+        let path = file.path
+        try checkDeclaredInflation(entry, in: file, limits: limits)
         // libzip reads the archive from our map, not from the path again, so
         // the bytes inflated are the bytes the directory was parsed from; its
         // view of the entry must agree with ours.

@@ -23,22 +23,51 @@ extension PickleMachine {
             }
             return .dict(dict)
 
-        case .rebuildTensorV2, .rebuildTensorV3:
-            // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, dtype][, metadata])
-            let isV3 = global == .rebuildTensorV3
-            guard args.count >= (isV3 ? 7 : 6), case let .storage(storage) = args[0] else {
+        case .rebuildTensorV1, .rebuildTensorV2, .rebuildTensorV3:
+            // v1: (storage, storage_offset, size, stride)
+            // v2: (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
+            // v3: v2's arguments, then dtype[, metadata]
+            let minimum = global == .rebuildTensorV1 ? 4 : global == .rebuildTensorV2 ? 6 : 7
+            guard args.count >= minimum, case let .storage(storage) = args[0] else {
                 throw corrupt(offset, "_rebuild_tensor arguments do not start with a storage")
             }
-            var dtype = storage.dtype
-            if isV3 {
-                guard case let .global(.dtype(given)) = args[6] else { throw corrupt(offset, "_rebuild_tensor_v3 without a dtype") }
-                if let typed = storage.dtype, typed != given, typed != .uint8 {
-                    throw CheckpointError.invalidTensor(file: file, name: storage.key, reason: "storage of \(typed.rawValue) rebuilt as \(given.rawValue)")
+            // torch.load reads a storage pickled as `torch.storage.UntypedStorage` as uint8 bytes.
+            var dtype = storage.dtype ?? .uint8
+            if global == .rebuildTensorV3 {
+                switch args[6] {
+                case let .global(.dtype(given)):
+                    if let typed = storage.dtype, typed != given, typed != .uint8 {
+                        throw CheckpointError.invalidTensor(file: file, name: storage.key, reason: "storage of \(typed.rawValue) rebuilt as \(given.rawValue)")
+                    }
+                    dtype = given
+                case let .global(.dtypeWithoutLayout(name)):
+                    throw CheckpointError.unsupportedTensorKind(file: file, global: "torch.\(name)", kind: .dtypeWithoutLayout, offset: offset)
+                default:
+                    throw corrupt(offset, "_rebuild_tensor_v3 without a dtype")
                 }
-                dtype = given
             }
-            guard let dtype else { throw corrupt(offset, "an untyped storage rebuilt without a dtype") }
             return .tensor(try tensorRecord(storage: storage, dtype: dtype, offset: args[1], size: args[2], stride: args[3], at: offset))
+
+        case .rebuildDeviceTensorFromCPUTensor:
+            // (data, dtype, device, requires_grad): the data is already a CPU tensor of that dtype.
+            guard args.count == 4, case let .tensor(record) = args[0], case let .global(.dtype(dtype)) = args[1] else {
+                throw corrupt(offset, "_rebuild_device_tensor_from_cpu_tensor with unexpected arguments")
+            }
+            guard record.dtype == dtype else {
+                throw CheckpointError.invalidTensor(file: file, name: record.storage.key, reason: "a \(record.dtype.rawValue) tensor rebuilt on a device as \(dtype.rawValue)")
+            }
+            return args[0]
+
+        case let .unsupportedTensor(name, kind):
+            throw CheckpointError.unsupportedTensorKind(file: file, global: name, kind: kind, offset: offset)
+
+        case .counter:
+            // Counter.__reduce__ gives (Counter, (dict,)); an iterable argument would count its items.
+            switch args.first {
+            case nil: return .dict(track(PickleDict()))
+            case .dict? where args.count == 1: return try apply(.orderedDict, args, offset: offset)
+            default: throw corrupt(offset, "Counter expects no argument or one dict")
+            }
 
         case .rebuildParameter, .rebuildParameterWithState:
             guard let data = args.first, case .tensor = data else { throw corrupt(offset, "_rebuild_parameter without a tensor") }
@@ -96,7 +125,7 @@ extension PickleMachine {
             return first
         case let .placeholder(module, name):
             return .object(track(PlaceholderObject(module: module, name: name, arguments: args)))
-        case .tensorClass, .storageClass, .dtype, .layout, .memoryFormat:
+        case .tensorClass, .storageClass, .dtype, .layout, .memoryFormat, .dtypeWithoutLayout, .qscheme:
             throw corrupt(offset, "REDUCE on \(global), which is not callable here")
         }
     }
@@ -104,7 +133,9 @@ extension PickleMachine {
     /// NEWOBJ: `cls.__new__(cls, *args)` for the few allowed classes.
     func construct(_ global: AllowedGlobal, _ args: [PickleValue], offset: Int) throws -> PickleValue {
         switch global {
-        case .orderedDict: return .dict(track(PickleDict()))
+        case .orderedDict, .counter: return .dict(track(PickleDict()))
+        case let .unsupportedTensor(name, kind):
+            throw CheckpointError.unsupportedTensorKind(file: file, global: name, kind: kind, offset: offset)
         case .builtinSet, .builtinFrozenset, .builtinBytearray, .builtinComplex: return try apply(global, args, offset: offset)
         case let .placeholder(module, name): return .object(track(PlaceholderObject(module: module, name: name, arguments: args)))
         default: throw corrupt(offset, "cannot construct \(global) with NEWOBJ")

@@ -20,7 +20,12 @@ extension DType {
         case .float8_e4m3fn: return "F8_E4M3"
         case .float8_e5m2: return "F8_E5M2"
         case .complex64: return "C64"
-        case .complex128: return nil
+        // F8_E4M3FNUZ, F8_E5M2FNUZ and F8_E8M0 exist in the format but are not
+        // read here yet (no Python-written fixture covers them); F4 counts
+        // 4-bit elements where torch's float4_e2m1fn_x2 counts packed bytes.
+        case .complex128, .float8_e4m3fnuz, .float8_e5m2fnuz, .float8_e8m0fnu, .complex32, .bcomplex32,
+             .float4_e2m1fn_x2, .bits1x8, .bits2x4, .bits4x2, .bits8, .bits16:
+            return nil
         }
     }
 

@@ -5,7 +5,9 @@
 struct PickleWriter {
     private(set) var bytes: [UInt8] = [0x80, 0x02]  // PROTO 2
 
-    /// The storage class torch pickles for a dtype (the legacy typed-storage names).
+    /// The storage class torch pickles for a dtype: the legacy typed-storage
+    /// names, or `UntypedStorage` (of `torch.storage`) for the dtypes torch
+    /// 2.15 saves untyped, rebuilt with `_rebuild_tensor_v3` and the dtype.
     static func storageClass(for dtype: DType) -> String? {
         switch dtype {
         case .float32: return "FloatStorage"
@@ -20,7 +22,7 @@ struct PickleWriter {
         case .bool: return "BoolStorage"
         case .complex64: return "ComplexFloatStorage"
         case .complex128: return "ComplexDoubleStorage"
-        default: return nil
+        default: return untypedStorage
         }
     }
 
@@ -42,16 +44,20 @@ struct PickleWriter {
         return writer.bytes
     }
 
+    static let untypedStorage = "UntypedStorage"
+
     private mutating func tensor(key: String, dtype: DType, shape: [Int]) {
-        global("torch._utils", "_rebuild_tensor_v2")
+        let storageClass = Self.storageClass(for: dtype) ?? Self.untypedStorage
+        let untyped = storageClass == Self.untypedStorage
+        global("torch._utils", untyped ? "_rebuild_tensor_v3" : "_rebuild_tensor_v2")
         op(0x28)  // MARK
-        // Persistent id of the storage.
+        // Persistent id of the storage; an untyped storage counts bytes.
         op(0x28)
         string("storage")
-        global("torch", Self.storageClass(for: dtype) ?? "FloatStorage")
+        global(untyped ? "torch.storage" : "torch", storageClass)
         string(key)
         string("cpu")
-        int(shape.reduce(1, *))
+        int(shape.reduce(1, *) * (untyped ? dtype.itemSize : 1))
         op(0x74)  // TUPLE
         op(0x51)  // BINPERSID
         int(0)  // storage_offset
@@ -63,6 +69,7 @@ struct PickleWriter {
         global("collections", "OrderedDict")
         op(0x29)
         op(0x52)  // backward_hooks = OrderedDict()
+        if untyped { global("torch", dtype.rawValue) }  // v3's dtype
         op(0x74)  // TUPLE
         op(0x52)  // REDUCE
     }
