@@ -1,9 +1,13 @@
 /// Shape and element type of a named tensor, known without reading its data.
 public struct TensorDescriptor: Sendable, Equatable {
+    /// Flattened dotted name (`rnn.weight_ih_l0`).
     public var name: String
+    /// The stored element type (layers convert floating ones to Float32).
     public var dtype: DType
+    /// Sizes per axis; empty for a 0-d tensor.
     public var shape: [Int]
 
+    /// A descriptor with the given name, dtype and shape.
     public init(name: String, dtype: DType, shape: [Int]) {
         self.name = name
         self.dtype = dtype
@@ -16,9 +20,12 @@ public struct TensorDescriptor: Sendable, Equatable {
 
 /// A contiguous, row-major Float32 tensor: what layers compute with.
 public struct FloatTensor: Sendable, Equatable {
+    /// Sizes per axis, outermost first; empty for a scalar.
     public var shape: [Int]
+    /// The values in row-major order: `shape`'s product of them.
     public var scalars: [Float]
 
+    /// A tensor holding `scalars` row-major in `shape`; their counts must agree (a programming error traps).
     public init(shape: [Int], scalars: [Float]) {
         precondition(shape.reduce(1, *) == scalars.count, "shape \(shape) does not hold \(scalars.count) scalars")
         self.shape = shape
@@ -57,12 +64,15 @@ public struct TensorDictionary: TensorSource, Sendable {
     public private(set) var tensorNames: [String] = []
     private var storage: [String: FloatTensor] = [:]
 
+    /// An empty dictionary.
     public init() {}
 
+    /// A dictionary of the given tensors, in the given order.
     public init(_ pairs: KeyValuePairs<String, FloatTensor>) {
         for (name, tensor) in pairs { self[name] = tensor }
     }
 
+    /// The tensor under `name`; setting nil removes it, setting a new name appends it to ``tensorNames``.
     public subscript(name: String) -> FloatTensor? {
         get { storage[name] }
         set {

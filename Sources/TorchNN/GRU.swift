@@ -14,12 +14,14 @@ public struct GRU: Sendable {
     public var hiddenSize: Int { core.hiddenSize }
     /// L.
     public var numLayers: Int { core.numLayers }
+    /// Whether the layer has the `bias_ih` and `bias_hh` parameters (torch's `bias`).
     public var bias: Bool { core.bias }
     /// Whether inputs and outputs are (B, T, ·) rather than (T, B, ·); h0 / h_n are unaffected.
     public var batchFirst: Bool {
         get { core.batchFirst }
         set { core.batchFirst = newValue }
     }
+    /// Whether each layer also runs in reverse (D = 2), its output concatenated after the forward one's.
     public var bidirectional: Bool { core.bidirectional }
 
     /// A new GRU with torch's default initialisation (every parameter uniform in ±1/√H).

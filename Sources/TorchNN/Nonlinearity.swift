@@ -3,6 +3,8 @@
 /// The kernels apply it (and the sigmoids of LSTM and GRU) over whole vectors:
 /// `tanh` through the vectorised math of the gate pass, `relu` as `x > 0 ? x : 0` with NaN kept, as `torch.relu` does.
 public enum Nonlinearity: String, Sendable, CaseIterable, Codable {
+    /// h' = tanh(...), torch's default.
     case tanh
+    /// h' = max(0, ...).
     case relu
 }

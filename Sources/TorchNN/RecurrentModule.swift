@@ -9,20 +9,32 @@ public import TorchCheckpoint
 /// let result = try module(input, h0: h0, c0: c0)
 /// ```
 public enum RecurrentModule: Sendable {
+    /// An `nn.RNN`.
     case rnn(RNN)
+    /// An `nn.LSTM`.
     case lstm(LSTM)
+    /// An `nn.GRU`.
     case gru(GRU)
+    /// An `nn.RNNCell`.
     case rnnCell(RNNCell)
+    /// An `nn.LSTMCell`.
     case lstmCell(LSTMCell)
+    /// An `nn.GRUCell`.
     case gruCell(GRUCell)
 
     /// torch's class names.
     public enum Kind: String, Sendable, CaseIterable, Codable {
+        /// `nn.RNN`.
         case rnn = "RNN"
+        /// `nn.LSTM`.
         case lstm = "LSTM"
+        /// `nn.GRU`.
         case gru = "GRU"
+        /// `nn.RNNCell`.
         case rnnCell = "RNNCell"
+        /// `nn.LSTMCell`.
         case lstmCell = "LSTMCell"
+        /// `nn.GRUCell`.
         case gruCell = "GRUCell"
 
         /// Whether this is a one-step cell rather than a sequence module.

@@ -103,9 +103,13 @@ public enum TorchZipWriter {
 
 /// Why writing failed.
 public enum WriteError: Error, LocalizedError, Equatable, Sendable {
+    /// Two tensors with one name: the output could hold only one.
     case duplicateName(file: String, name: String)
+    /// A dtype the output format cannot hold (complex128 in safetensors; float8 and wide unsigned integers in `.pt`).
     case unsupportedDType(file: String, name: String, dtype: DType, format: String)
+    /// A tensor's `bytes()` produced another byte count than its shape and dtype call for.
     case sizeMismatch(file: String, name: String, expected: Int, produced: Int)
+    /// The file could not be created, written or renamed into place (a missing folder, a full disk).
     case io(file: String, reason: String)
 
     public var errorDescription: String? {
