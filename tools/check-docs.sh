@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the DocC documentation of every library target and fails on any
 # documentation warning (a broken ``link``, an undocumented parameter, an
-# article DocC cannot read). Runs offline: docc ships with the Swift toolchain
+# article DocC cannot read) and on any public symbol without a doc comment. Runs offline: docc ships with the Swift toolchain
 # and swift-docc-plugin is a package dependency, resolved with the others.
 #
 #   bash tools/check-docs.sh            # every library product's targets
@@ -53,5 +53,25 @@ if [ "$count" -ne 0 ]; then
   echo "check-docs: $count documentation warnings in ${targets[*]}" >&2
   failed=1
 fi
+
+# Every public symbol declared in the sources has a doc comment (DocC itself
+# does not warn about missing ones). The plugin left each target's symbol graphs
+# under .build/<triple>/extracted-symbols/<package>/<target>/.
+graphs=()
+for target in "${targets[@]}"; do
+  found=(.build/*/extracted-symbols/*/"$target"/*.symbols.json)
+  if [ ! -e "${found[0]}" ]; then
+    echo "check-docs: no symbol graph was extracted for $target" >&2
+    failed=1
+  else
+    graphs+=("${found[@]}")
+  fi
+done
+if [ ${#graphs[@]} -gt 0 ] && ! undocumented="$(swift tools/undocumented-symbols.swift "${graphs[@]}")"; then
+  echo "$undocumented" >&2
+  echo "check-docs: $(printf '%s\n' "$undocumented" | grep -c .) public symbols without a doc comment" >&2
+  failed=1
+fi
+
 if [ "$failed" -ne 0 ]; then exit 1; fi
-echo "check-docs: documentation of ${targets[*]} builds with no warnings"
+echo "check-docs: documentation of ${targets[*]} builds with no warnings, every public symbol documented"
