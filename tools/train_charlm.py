@@ -58,6 +58,7 @@ SEED = 1911
 EMBED, HIDDEN, LAYERS = 64, 256, 2
 WINDOW, BATCH, LR = 128, 32, 3e-3
 GENERATE, LOGIT_STEPS = 300, 20
+STEPS = 1500
 PROMPTS = ["LAWYER, n.  ", "HAPPINESS, n.  ", "The ", "Whoso "]
 
 torch.set_num_threads(1)  # deterministic, and the machine is shared
@@ -135,8 +136,10 @@ def generate(model: CharLM, prompt: list[int], steps: int, dtype=torch.float32):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--steps", type=int, default=1500, help="training steps (default 1500)")
+    parser.add_argument("--steps", type=int, default=STEPS, help=f"training steps (default {STEPS}, what fixtures/charlm/ holds)")
+    parser.add_argument("--out", default=OUT, help="output folder (default fixtures/charlm/)")
     args = parser.parse_args()
+    out = args.out
 
     torch.manual_seed(SEED)
     text = load_text()
@@ -153,9 +156,9 @@ def main() -> None:
     state16 = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
     model.load_state_dict({k: v.float() for k, v in state16.items()})
 
-    os.makedirs(OUT, exist_ok=True)
-    torch.save(state16, os.path.join(OUT, "model.pt"))
-    with open(os.path.join(OUT, "vocab.json"), "w") as f:
+    os.makedirs(out, exist_ok=True)
+    torch.save(state16, os.path.join(out, "model.pt"))
+    with open(os.path.join(out, "vocab.json"), "w") as f:
         json.dump({"characters": characters}, f, ensure_ascii=False, indent=0)
         f.write("\n")
 
@@ -178,7 +181,7 @@ def main() -> None:
         })
         print(f"{prompt!r} -> {continuation[:100]!r}...  min top-2 margin {min(margins):.4f}; "
               f"float64 run {'agrees' if agree is None else f'differs from character {agree}'}")
-    with open(os.path.join(OUT, "generations.json"), "w") as f:
+    with open(os.path.join(out, "generations.json"), "w") as f:
         json.dump({"generate": GENERATE, "logit_steps": LOGIT_STEPS, "prompts": generations}, f)
         f.write("\n")
 
@@ -187,9 +190,9 @@ def main() -> None:
     lengths = torch.tensor([64, 40, 17])
     starts = torch.randint(0, len(data) - 64, (3,), generator=generator).tolist()
     batch = torch.stack([data[s: s + 64] for s in starts], dim=1)  # (T, B)
-    save_golden_steps([model.embed, model.rnn, model.head], OUT, batch, lengths=lengths, model=model,
+    save_golden_steps([model.embed, model.rnn, model.head], out, batch, lengths=lengths, model=model,
                       checkpoint=state16)
-    sizes = {name: os.path.getsize(os.path.join(OUT, name)) for name in sorted(os.listdir(OUT))}
+    sizes = {name: os.path.getsize(os.path.join(out, name)) for name in sorted(os.listdir(out))}
     print("wrote", ", ".join(f"{k} ({v} bytes)" for k, v in sizes.items()))
 
 
