@@ -40,22 +40,6 @@ enum CharLMError: Error, LocalizedError, Equatable, Sendable {
         }
     }
 
-    /// A character as a reader can see it, control characters escaped.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\"": out += "\\\""
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += String(format: "\\u{%X}", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A character as a reader can see it: quoted, control characters escaped (`"\n"`).
+    static func quoted(_ text: String) -> String { String(reflecting: text) }
 }
