@@ -34,8 +34,8 @@ grep -v '^PASS' "$out/verify.txt" || true
 if [ "$status" -ne 0 ]; then exit "$status"; fi
 
 echo
-echo "== 4. charlm $out/charlm.safetensors --vocab fixtures/charlm/vocab.json --prompt 'LAWYER, n.  '"
+echo "== 4. charlm $out/charlm.safetensors --vocab fixtures/charlm/vocab.json --prompt 'The '"
 echo "   (greedy, one character at a time through Embedding, the LSTM's stream and Linear;"
 echo "    the same 300 characters torch generates: Tests/CharLMTests)"
 echo
-"$bin/charlm" "$out/charlm.safetensors" --vocab fixtures/charlm/vocab.json --prompt "LAWYER, n.  "
+"$bin/charlm" "$out/charlm.safetensors" --vocab fixtures/charlm/vocab.json --prompt "The "
