@@ -22,9 +22,13 @@ let systemLibraries: [Target] = [
 
 // MARK: - Libraries
 let libraries: [Target] = [
+    // CRC-32 with carry-less multiplication for checking stored records at
+    // memory speed; compiled without flags, the x86 code carries its own
+    // target attribute and runs only after a CPUID check.
+    .target(name: "CChecksum"),
     .target(
         name: "TorchCheckpoint",
-        dependencies: ["CZip"]
+        dependencies: ["CZip", "CChecksum"]
     ),
     .target(
         name: "TorchNN",
@@ -43,6 +47,8 @@ let tools: [Target] = [
         ]
     ),
     .executableTarget(name: "rnn-benchmark", dependencies: ["TorchNN", "TorchCheckpoint"], path: "Sources/rnn-benchmark"),
+    // Opens a checkpoint and reads every element; tools/bench_load.sh compares it with torch.
+    .executableTarget(name: "load-benchmark", dependencies: ["TorchCheckpoint"], path: "Sources/load-benchmark"),
 ]
 
 // MARK: - Examples

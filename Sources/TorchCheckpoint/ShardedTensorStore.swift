@@ -8,7 +8,7 @@ public final class ShardedTensorStore: TensorStore, @unchecked Sendable {
     public let tensors: [StoredTensor]
     /// The shard files, in the order first named by the weight map.
     public let shards: [any TensorStore]
-    private let shardOfTensor: [String: Int]
+    let shardOfTensor: [String: Int]
     private let byName: [String: Int]
 
     /// Reads the index and opens every shard it names (paths relative to the index's folder).

@@ -20,7 +20,7 @@ struct Convert: ParsableCommand {
     @Argument(help: "The file to write (.safetensors, .pt, .pth or .bin).")
     var output: String
 
-    @Option(help: "Keep only tensors whose names start with PREFIX, and strip it (e.g. 'state_dict.').")
+    @Option(help: "Keep only the tensors under PREFIX and strip it: 'model' keeps 'model.x' as 'x' (whole name components, not 'modelx'); 'model.' matches as text.")
     var select: String?
 
     @Option(name: .customLong("rename"), help: ArgumentHelp("Rename with a regular expression, PATTERN=REPLACEMENT ($1 for groups); repeatable, applied in order.", valueName: "PATTERN=REPLACEMENT"))
@@ -29,7 +29,7 @@ struct Convert: ParsableCommand {
     @Option(help: "Cast floating tensors: keep, float32, float16 or bfloat16 (round to nearest even). Integer tensors are kept.")
     var dtype: String = "keep"
 
-    @Option(help: ArgumentHelp("Split the output into shards of at most SIZE (e.g. 2GB, 500MB) plus an index.json.", valueName: "SIZE"))
+    @Option(help: ArgumentHelp("Split the output into shards of at most SIZE (e.g. 2GB, 500MB, 1.5GiB, 1048576) plus an index.json.", valueName: "SIZE"))
     var maxShardSize: String?
 
     @OptionGroup var reading: ReadingOptions
@@ -38,18 +38,10 @@ struct Convert: ParsableCommand {
     @Flag(help: "Print the name map and sizes without writing anything.")
     var dryRun = false
 
-    @Flag(name: .shortAndLong, help: "No progress bar.")
+    @Flag(name: .shortAndLong, help: "No progress bar and no note of the non-tensor values left out.")
     var quiet = false
 
-    enum Format { case safetensors, pt }
-
-    var format: Format? {
-        switch URL(fileURLWithPath: output).pathExtension.lowercased() {
-        case "safetensors": return .safetensors
-        case "pt", "pth", "bin": return .pt
-        default: return nil
-        }
-    }
+    var format: TensorFileFormat? { TensorFileFormat(path: output) }
 
     func validate() throws {
         guard format != nil else {
@@ -58,8 +50,16 @@ struct Convert: ParsableCommand {
         guard ConversionOptions.Cast(rawValue: dtype) != nil else {
             throw ValidationError("--dtype must be one of keep, float32, float16, bfloat16.")
         }
-        if let maxShardSize, ByteSize.parse(maxShardSize) == nil {
-            throw ValidationError("--max-shard-size takes a size like 2GB, 500MB or 1048576.")
+        if let select, select.isEmpty {
+            throw ValidationError("--select needs a prefix (leave the option out to keep every tensor).")
+        }
+        do {
+            _ = try renames.map(ConversionOptions.Rename.init)
+            _ = try maxShardSize.map { (text: String) throws(ByteSize.ParseError) -> Int in try ByteSize.parse(text) }
+        } catch let error as ByteSize.ParseError {
+            throw ValidationError("--max-shard-size: \(error)")
+        } catch {
+            throw ValidationError(describe(error))
         }
     }
 
@@ -71,43 +71,34 @@ struct Convert: ParsableCommand {
             plan = try ConversionPlan(source: store, options: ConversionOptions(
                 select: select, renames: renameRules, cast: ConversionOptions.Cast(rawValue: dtype) ?? .keep))
         } catch {
-            throw unreadable(error)
+            throw failure(error)
         }
-        let shards = Sharding.split(plan.entries, maxBytes: maxShardSize.flatMap(ByteSize.parse))
-        let destinations = Sharding.fileNames(for: output, shardCount: shards.count)
+        if !quiet, let note = Self.droppedNote(plan.droppedValueNames) { printError(note) }
+        let maxShardBytes = try maxShardSize.map { try ByteSize.parse($0) }
+        let ranges = ShardedWriter.shardRanges(byteCounts: plan.entries.map(\.byteCount), maxShardBytes: maxShardBytes)
+        let destinations = ShardedWriter.shardPaths(for: output, shardCount: ranges.count)
 
         if dryRun {
-            printDryRun(plan, shards: shards, destinations: destinations)
+            printDryRun(plan, shards: ranges.map { Array(plan.entries[$0]) }, destinations: destinations)
             return
         }
         let progress = ProgressBar(total: plan.totalBytes, enabled: !quiet)
+        defer { progress.finish() }
         do {
-            let exports = plan.exports
-            var exportIndex = 0
-            var done = 0
-            for (shard, destination) in zip(shards, destinations) {
-                let slice = Array(exports[exportIndex..<(exportIndex + shard.count)])
-                exportIndex += shard.count
-                let base = done
-                try AtomicFile.write(to: destination) { temporary in
-                    switch format ?? .safetensors {
-                    case .safetensors:
-                        try SafetensorsWriter.write(slice, metadata: ["format": "pt"], to: temporary) { progress.update(base + $0) }
-                    case .pt:
-                        let top = URL(fileURLWithPath: destination).deletingPathExtension().lastPathComponent
-                        try TorchZipWriter.write(slice, to: temporary, topFolder: top) { progress.update(base + $0) }
-                    }
-                }
-                done = saturatingSum([done] + shard.map(\.byteCount))
-            }
-            if shards.count > 1 {
-                try Sharding.writeIndex(for: output, shards: shards, destinations: destinations, totalBytes: plan.totalBytes)
-            }
-            progress.finish()
+            try ShardedWriter.write(plan.exports, to: output, format: format ?? .safetensors, maxShardBytes: maxShardBytes,
+                                    metadata: ["format": "pt"]) { progress.update($0) }
         } catch {
-            progress.finish()
-            throw unreadable(error)
+            throw failure(error)
         }
+    }
+
+    /// One line naming what no output format here holds: `5 non-tensor values not written (epoch, ...)`.
+    static func droppedNote(_ names: [String], shown: Int = 3) -> String? {
+        guard !names.isEmpty else { return nil }
+        let listed = names.prefix(shown).map { $0.isEmpty ? "(root)" : $0 }.joined(separator: ", ")
+        let more = names.count > shown ? ", …" : ""
+        let noun = names.count == 1 ? "value" : "values"
+        return "\(names.count) non-tensor \(noun) not written (\(listed)\(more)): the output holds tensors only"
     }
 
     private func printDryRun(_ plan: ConversionPlan, shards: [[ConversionPlan.Entry]], destinations: [String]) {

@@ -21,7 +21,7 @@ struct Inspect: ParsableCommand {
         do {
             checkpoint = try TensorFile.open(file, limits: limits.readLimits, options: reading.readOptions)
         } catch {
-            throw unreadable(error)
+            throw failure(error)
         }
         print(output.json ? json(checkpoint) : table(checkpoint))
     }

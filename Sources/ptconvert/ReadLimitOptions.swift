@@ -10,15 +10,18 @@ struct ReadLimitOptions: ParsableArguments {
     var maxExpansion: String?
 
     func validate() throws {
-        if let maxExpansion, ByteSize.parse(maxExpansion) == nil {
-            throw ValidationError("--max-expansion takes a size like 8GB, 500MB or 1048576.")
+        guard let maxExpansion else { return }
+        do {
+            _ = try ByteSize.parse(maxExpansion)
+        } catch {
+            throw ValidationError("--max-expansion: \(error)")
         }
     }
 
-    /// `ReadLimits.default` with the options given.
+    /// `ReadLimits.default` with the options given (validated by `validate()`).
     var readLimits: ReadLimits {
         var limits = ReadLimits.default
-        if let bytes = maxExpansion.flatMap(ByteSize.parse) { limits.maxExpansionBytes = bytes }
+        if let maxExpansion, let bytes = try? ByteSize.parse(maxExpansion) { limits.maxExpansionBytes = bytes }
         return limits
     }
 }

@@ -33,8 +33,8 @@ struct ConvertEndToEndTests {
             let output = directory.appendingPathComponent("\(fixture).\(ext)").path
             let run = try E2E.ptconvert(["convert", input, output, "--quiet"] + arguments(for: fixture))
             if ext == "safetensors", let unwritable {
-                // Refused, naming the tensor and its dtype, nothing left behind.
-                #expect(run.status == 2)
+                // Refused as a usage error (64), naming the tensor and its dtype, nothing left behind.
+                #expect(run.status == 64)
                 #expect(run.stderr.contains("'\(unwritable.name)' has dtype \(unwritable.dtype.rawValue)"), "\(run.stderr)")
                 #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
                 continue
@@ -110,7 +110,7 @@ struct ConvertEndToEndTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let collision = try E2E.ptconvert(["convert", "fixtures/checkpoints/rnn_state_dict.pt",
                                            directory.appendingPathComponent("x.safetensors").path, "--rename", "_l[01]="])
-        #expect(collision.status == 2)
+        #expect(collision.status == 64)
         #expect(collision.stderr.contains("would both be written as"))
         let badExtension = try E2E.ptconvert(["convert", "fixtures/checkpoints/rnn_state_dict.pt", directory.appendingPathComponent("x.onnx").path])
         #expect(badExtension.status != 0)

@@ -411,8 +411,11 @@ struct SafetensorsWriterTests {
         let sizes = [12, 0, 40, 8]
         let tensors = sizes.enumerated().map { index, size in
             ExportTensor(name: "t\(index)", dtype: .uint8, shape: [size]) {
-                // When a tensor is produced, the previous ones are already on disk.
-                let onDisk = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
+                // When a tensor is produced, the previous ones are already on disk, in the
+                // temporary file beside `path` (the only file in the folder until the rename).
+                let files = (try? FileManager.default.contentsOfDirectory(atPath: scratch.url.path)) ?? []
+                let onDisk = files.count == 1 && !FileManager.default.fileExists(atPath: path)
+                    ? (try? FileManager.default.attributesOfItem(atPath: scratch.path(files[0]))[.size] as? Int) ?? -1 : -1
                 log.append(index: index, fileSize: onDisk)
                 return (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ index) }
             }
@@ -455,13 +458,13 @@ struct SafetensorsWriterTests {
         #expect(throws: WriteError.unsupportedDType(file: path, name: "c", dtype: .complex128, format: "safetensors")) {
             try SafetensorsWriter.write([ExportTensor(name: "c", dtype: .complex128, shape: [1]) { [UInt8](repeating: 0, count: 16) }], to: path)
         }
-        #expect(throws: WriteError.self) {
+        #expect(throws: WriteError.reservedName(file: path, name: "__metadata__")) {
             try SafetensorsWriter.write([ExportTensor(name: "__metadata__", dtype: .uint8, shape: [1]) { [0] }], to: path)
         }
-        #expect(throws: WriteError.self) {
+        #expect(throws: WriteError.invalidShape(file: path, name: "n", shape: [-1])) {
             try SafetensorsWriter.write([ExportTensor(name: "n", dtype: .uint8, shape: [-1]) { [] }], to: path)
         }
-        #expect(throws: WriteError.self) {
+        #expect(throws: WriteError.invalidShape(file: path, name: "o", shape: [1 << 31, 1 << 31])) {
             try SafetensorsWriter.write([ExportTensor(name: "o", dtype: .float64, shape: [1 << 31, 1 << 31]) { [] }], to: path)
         }
         #expect(!FileManager.default.fileExists(atPath: path))
@@ -477,7 +480,12 @@ struct SafetensorsWriterTests {
         #expect(throws: Boom()) { try SafetensorsWriter.write([ok, failing], to: path) }
         #expect(!FileManager.default.fileExists(atPath: path))
 
-        #expect(throws: WriteError.self) { try SafetensorsWriter.write([ok], to: scratch.path("missing/dir/x.safetensors")) }
+        let missing = scratch.path("missing/dir/x.safetensors")
+        #expect(throws: WriteError.io(file: missing, reason: "cannot create the file: No such file or directory")) {
+            try SafetensorsWriter.write([ok], to: missing)
+        }
+        // Nothing is left behind: no temporary file either.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).isEmpty)
     }
 }
 

@@ -38,9 +38,9 @@ public final class SafetensorsFile: TensorStore, @unchecked Sendable {
     /// The largest header the format allows (and this reader accepts), in bytes.
     public static let maxHeaderBytes = SafetensorsHeader.maxHeaderBytes
 
-    private let file: MappedFile
+    let file: MappedFile
     /// Absolute byte range of each tensor in the file, by name.
-    private let ranges: [String: Range<Int>]
+    let ranges: [String: Range<Int>]
     private let byName: [String: Int]
 
     /// Opens and validates the file at `url`.

@@ -12,13 +12,14 @@ import Foundation
 /// alignment, then by name) the file is byte-for-byte what Python's
 /// `safetensors.torch.save_file` writes.
 public enum SafetensorsWriter {
-    /// Writes `tensors` to `path`, replacing any file there.
+    /// Writes `tensors` to `path`, replacing any file there, atomically: the
+    /// file is written to a temporary file beside `path` and renamed onto it
+    /// when complete, so `path` holds either its previous contents or the
+    /// whole new file, and nothing is left behind when writing fails.
     ///
-    /// Streams: after the header, each tensor's `bytes()` is called in turn and
-    /// written before the next is produced, so memory holds one tensor at a
-    /// time. The file is written in place; callers wanting atomic replacement
-    /// write to a temporary path and rename. A partly written file is removed
-    /// when writing fails.
+    /// Streams: after the header, each tensor's bytes are produced in turn and
+    /// written (in chunks of `chunkBytes`) before the next is produced, so
+    /// memory holds one tensor at a time.
     ///
     /// - Parameters:
     ///   - tensors: written in this order; names must be distinct and not
@@ -28,37 +29,44 @@ public enum SafetensorsWriter {
     ///   - metadata: the header's `__metadata__` map (omitted when nil).
     ///   - progress: called after each tensor with the tensor bytes written so
     ///     far (reaching the sum of the tensors' byte counts).
-    /// - Throws: `WriteError.duplicateName`, `.unsupportedDType` (complex128
-    ///   has no safetensors dtype), `.sizeMismatch`, `.io` (a negative or
-    ///   overflowing shape, a header over the format's 100 MB cap, a failed
-    ///   system call), or whatever a tensor's `bytes()` throws.
+    /// - Throws: `WriteError`: `.duplicateName`, `.reservedName`,
+    ///   `.unsupportedDType` (complex128 has no safetensors dtype),
+    ///   `.invalidShape` (a negative or overflowing shape), `.headerTooLarge`
+    ///   (over the format's 100 MB cap) — all before anything is written —
+    ///   then `.sizeMismatch` or `.io` (a failed system call); or whatever a
+    ///   tensor's `bytes()` throws.
     public static func write(_ tensors: [ExportTensor], metadata: [String: String]? = nil, to path: String,
                              progress: ((Int) -> Void)? = nil) throws {
         let layout = try plan(tensors, metadata: metadata, path: path)
+        try AtomicFile.write(to: path) { temporary in
+            try write(tensors, layout: layout, to: temporary, reportedAs: path, progress: progress)
+        }
+    }
 
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    /// Writes a planned file at `temporary`; errors name `path`.
+    static func write(_ tensors: [ExportTensor], layout: (header: [UInt8], byteCounts: [Int]), to temporary: String,
+                      reportedAs path: String, progress: ((Int) -> Void)?) throws {
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw WriteError.io(file: path, reason: "cannot create the file: \(String(cString: strerror(errno)))") }
         do {
-            try layout.header.withUnsafeBytes { try writeAll(fd, $0, path: path) }
+            try layout.header.withUnsafeBytes { try ChunkedOutput.writeAll(fd, $0, path: path) }
             var written = 0
             for (tensor, byteCount) in zip(tensors, layout.byteCounts) {
-                let bytes = try tensor.bytes()
+                let bytes = try tensor.export()
+                defer { bytes.release() }
                 guard bytes.count == byteCount else {
                     throw WriteError.sizeMismatch(file: path, name: tensor.name, expected: byteCount, produced: bytes.count)
                 }
-                try bytes.withUnsafeBytes { try writeAll(fd, $0, path: path) }
+                try bytes.withUnsafeBytes { try ChunkedOutput.writeAll(fd, $0, path: path) }
                 written += byteCount
                 progress?(written)
             }
         } catch {
             close(fd)
-            unlink(path)
             throw error
         }
         guard close(fd) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(path)
-            throw WriteError.io(file: path, reason: "closing the file failed: \(reason)")
+            throw WriteError.io(file: path, reason: "closing the file failed: \(String(cString: strerror(errno)))")
         }
     }
 
@@ -91,23 +99,15 @@ public enum SafetensorsWriter {
         var offset = 0
         for tensor in tensors {
             guard tensor.name != SafetensorsHeader.metadataKey else {
-                throw WriteError.io(file: path, reason: "a tensor may not be named '\(SafetensorsHeader.metadataKey)': safetensors reserves the key for metadata")
+                throw WriteError.reservedName(file: path, name: tensor.name)
             }
             guard seen.insert(tensor.name).inserted else { throw WriteError.duplicateName(file: path, name: tensor.name) }
             guard let dtypeName = tensor.dtype.safetensorsName else {
                 throw WriteError.unsupportedDType(file: path, name: tensor.name, dtype: tensor.dtype, format: "safetensors")
             }
-            var count = tensor.dtype.itemSize
-            for extent in tensor.shape {
-                guard extent >= 0 else {
-                    throw WriteError.io(file: path, reason: "tensor '\(tensor.name)' has a negative dimension in shape \(tensor.shape)")
-                }
-                let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-                guard !overflow else { throw WriteError.io(file: path, reason: "tensor '\(tensor.name)': shape \(tensor.shape) overflows") }
-                count = product
-            }
+            let count = try tensor.checkedByteCount(file: path)
             let (end, overflow) = offset.addingReportingOverflow(count)
-            guard !overflow else { throw WriteError.io(file: path, reason: "the tensors' total size overflows at '\(tensor.name)'") }
+            guard !overflow else { throw WriteError.invalidShape(file: path, name: tensor.name, shape: tensor.shape) }
 
             separate()
             appendString(tensor.name, to: &json)
@@ -123,7 +123,7 @@ public enum SafetensorsWriter {
         // Spaces so that 8 + header length is a multiple of 8.
         json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
         guard json.count <= SafetensorsHeader.maxHeaderBytes else {
-            throw WriteError.io(file: path, reason: "the header would be \(json.count) bytes, over the safetensors limit of \(SafetensorsHeader.maxHeaderBytes)")
+            throw WriteError.headerTooLarge(file: path, bytes: json.count, limit: SafetensorsHeader.maxHeaderBytes)
         }
         var header: [UInt8] = []
         header.reserveCapacity(8 + json.count)
@@ -156,22 +156,5 @@ public enum SafetensorsWriter {
             }
         }
         json.append(UInt8(ascii: "\""))
-    }
-
-    // MARK: Output
-
-    /// `write(2)` until every byte is out, retrying partial writes and EINTR.
-    private static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
-        guard let base = buffer.baseAddress else { return }
-        var done = 0
-        while done < buffer.count {
-            let n = Foundation.write(fd, base + done, buffer.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw WriteError.io(file: path, reason: "write failed: \(String(cString: strerror(errno)))")
-            }
-            guard n > 0 else { throw WriteError.io(file: path, reason: "write made no progress") }
-            done += n
-        }
     }
 }

@@ -53,7 +53,10 @@ public struct ConversionOptions: Sendable {
         }
     }
 
-    /// Keep only the tensors whose names start with this prefix, and strip it; nil keeps everything.
+    /// Keep only the tensors under this prefix, and strip it. A prefix ending
+    /// in `.` is matched as text (`model.` keeps `model.x`); otherwise it names
+    /// whole components (`model` keeps `model` and `model.x`, strips `model.`,
+    /// and leaves out `modelx`). Nil or empty keeps everything.
     public var select: String?
     /// Rename rules, applied in order after ``select``.
     public var renames: [Rename]
@@ -65,6 +68,17 @@ public struct ConversionOptions: Sendable {
         self.select = select
         self.renames = renames
         self.cast = cast
+    }
+
+    /// The name a tensor or value is written under after `select`, or nil
+    /// when it is not selected.
+    public func selectedName(_ name: String) -> String? {
+        guard let prefix = select, !prefix.isEmpty else { return name }
+        if prefix.hasSuffix(".") {
+            return name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : nil
+        }
+        if name == prefix { return "" }
+        return name.hasPrefix(prefix + ".") ? String(name.dropFirst(prefix.count + 1)) : nil
     }
 }
 
@@ -88,6 +102,10 @@ public struct ConversionPlan: Sendable {
 
     /// Every tensor to write, in source order.
     public let entries: [Entry]
+    /// Non-tensor values under the selection (an `epoch`, an optimizer's
+    /// `param_groups` settings), by source name in file order: no output
+    /// format here holds them, so a conversion leaves them out.
+    public let droppedValueNames: [String]
     private let store: any TensorStore
 
     /// Plans the conversion of `store` without reading any values.
@@ -97,11 +115,7 @@ public struct ConversionPlan: Sendable {
         var entries: [Entry] = []
         var claimed: [String: String] = [:]
         for tensor in store.tensors {
-            var name = tensor.name
-            if let prefix = options.select {
-                guard name.hasPrefix(prefix) else { continue }
-                name.removeFirst(prefix.count)
-            }
+            guard var name = options.selectedName(tensor.name) else { continue }
             for rule in options.renames { name = rule.apply(name) }
             guard !name.isEmpty else { throw ConversionError.emptyName(source: tensor.name) }
             if let other = claimed[name] {
@@ -115,6 +129,16 @@ public struct ConversionPlan: Sendable {
             throw ConversionError.nothingSelected(file: store.path, prefix: options.select)
         }
         self.entries = entries
+        droppedValueNames = Self.values(of: store).map(\.name).filter { options.selectedName($0) != nil }
+    }
+
+    /// The non-tensor values a store holds (a sharded set: those of its .pt shards).
+    private static func values(of store: any TensorStore) -> [NamedValue] {
+        switch store {
+        case let checkpoint as Checkpoint: return checkpoint.values
+        case let sharded as ShardedTensorStore: return sharded.shards.flatMap(values(of:))
+        default: return []
+        }
     }
 
     /// Bytes written in all (saturating: views can be logically huge, and the
@@ -126,14 +150,22 @@ public struct ConversionPlan: Sendable {
         }
     }
 
-    /// What the writers consume: each tensor's bytes are produced when the writer reaches it.
+    /// What the writers consume: each tensor's bytes are produced when the
+    /// writer reaches it (in place in the memory map when no conversion is
+    /// needed) and their memory released once written.
     public var exports: [ExportTensor] {
         let store = self.store
         return entries.map { entry in
-            ExportTensor(name: entry.outputName, dtype: entry.dtype, shape: entry.shape) {
-                try Self.bytes(of: entry, in: store)
+            ExportTensor.producing(name: entry.outputName, dtype: entry.dtype, shape: entry.shape) {
+                try Self.contents(of: entry, in: store)
             }
         }
+    }
+
+    static func contents(of entry: Entry, in store: any TensorStore) throws -> TensorBytes {
+        let tensor = try store.requireTensor(entry.sourceName)
+        guard entry.dtype != entry.sourceDType else { return try store.exportContents(of: tensor) }
+        return TensorBytes(try bytes(of: entry, in: store))
     }
 
     /// Contiguous little-endian bytes of one entry, cast when asked: through
@@ -187,7 +219,9 @@ public enum ConversionError: Error, LocalizedError, Equatable, Sendable {
             return source.isEmpty ? "the file is a tensor saved alone, with no name; give it one with --rename '^$=NAME'"
                                   : "tensor '\(source)' would be written with an empty name"
         case let .nothingSelected(file, prefix):
-            return prefix.map { "\(file): no tensor name starts with '\($0)'" } ?? "\(file): the file holds no tensors"
+            guard let prefix else { return "\(file): the file holds no tensors" }
+            return prefix.hasSuffix(".") ? "\(file): no tensor name starts with '\(prefix)'"
+                                         : "\(file): no tensor is named '\(prefix)' or '\(prefix).…'"
         case let .unsupportedCast(name, from, to): return "tensor '\(name)': cannot cast \(from.rawValue) to \(to.rawValue)"
         }
     }

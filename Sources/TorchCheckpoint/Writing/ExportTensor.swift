@@ -11,6 +11,9 @@ public struct ExportTensor: Sendable {
     /// Produces the tensor's contiguous, row-major, little-endian bytes
     /// (exactly `byteCount` of them).
     public var bytes: @Sendable () throws -> [UInt8]
+    /// What the writers use when set: the same bytes, possibly in place in a
+    /// memory map (no copy), with a hook that releases them once written.
+    var contents: (@Sendable () throws -> TensorBytes)?
 
     /// A tensor to write whose bytes `bytes` produces when called.
     public init(name: String, dtype: DType, shape: [Int], bytes: @escaping @Sendable () throws -> [UInt8]) {
@@ -20,8 +23,73 @@ public struct ExportTensor: Sendable {
         self.bytes = bytes
     }
 
+    /// A tensor whose writers take `contents` (bytes possibly in place); `bytes` copies them.
+    static func producing(name: String, dtype: DType, shape: [Int], contents: @escaping @Sendable () throws -> TensorBytes) -> ExportTensor {
+        var tensor = ExportTensor(name: name, dtype: dtype, shape: shape) {
+            let produced = try contents()
+            defer { produced.release() }
+            return produced.withUnsafeBytes { Array($0) }
+        }
+        tensor.contents = contents
+        return tensor
+    }
+
     /// Number of elements: the product of ``shape``.
     public var elementCount: Int { shape.reduce(1, *) }
     /// Bytes `bytes` must produce: elements × the dtype's size.
     public var byteCount: Int { elementCount * dtype.itemSize }
+
+    /// `byteCount` with checked arithmetic: a negative extent or an overflowing
+    /// product is `WriteError.invalidShape`, naming `file`.
+    func checkedByteCount(file: String) throws -> Int {
+        var count = dtype.itemSize
+        for extent in shape {
+            guard extent >= 0 else { throw WriteError.invalidShape(file: file, name: name, shape: shape) }
+            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+            guard !overflow else { throw WriteError.invalidShape(file: file, name: name, shape: shape) }
+            count = product
+        }
+        return count
+    }
+
+    /// The bytes to write: `contents` when set, otherwise `bytes()` in a buffer.
+    func export() throws -> TensorBytes {
+        if let contents { return try contents() }
+        return TensorBytes(try bytes())
+    }
+}
+
+/// A tensor's contiguous little-endian bytes as a writer consumes them: an
+/// array, or a range of a memory map or inflated buffer kept alive by its
+/// owner. `release` runs once the bytes are written (it drops the mapped
+/// pages behind a streaming conversion).
+struct TensorBytes: @unchecked Sendable {
+    private let array: [UInt8]
+    private let region: ByteRegion?
+    private let range: Range<Int>
+    let release: @Sendable () -> Void
+
+    init(_ array: [UInt8], release: @escaping @Sendable () -> Void = {}) {
+        self.array = array
+        region = nil
+        range = 0..<array.count
+        self.release = release
+    }
+
+    /// `range` of `region`, which the caller has checked lies inside it.
+    init(_ region: ByteRegion, range: Range<Int>, release: @escaping @Sendable () -> Void) {
+        array = []
+        self.region = region
+        self.range = range
+        self.release = release
+    }
+
+    var count: Int { range.count }
+
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if let region {
+            return try region.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
+        }
+        return try array.withUnsafeBytes(body)
+    }
 }

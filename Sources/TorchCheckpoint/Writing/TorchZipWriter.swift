@@ -11,17 +11,38 @@ public enum TorchZipWriter {
     /// Bytes the data records are aligned to (torch's default).
     public static let alignment = 64
 
-    /// Writes `tensors` as a flat state_dict.
+    /// Writes `tensors` as a flat state_dict, atomically: the archive is
+    /// written to a temporary file beside `path` and renamed onto it when
+    /// complete, so `path` holds either its previous contents or the whole new
+    /// archive, and nothing is left behind when writing fails.
     /// - Parameters:
     ///   - tensors: written in this order, each under its name; names must be distinct.
     ///   - path: the `.pt` file to write.
     ///   - topFolder: the archive's top folder; torch uses the file's stem.
     ///   - progress: called with the tensor bytes written so far.
+    /// - Throws: `WriteError` (`.duplicateName`, `.unsupportedDType`,
+    ///   `.invalidShape` before anything is written; `.io`, `.sizeMismatch`),
+    ///   or whatever a tensor's `bytes()` throws.
     public static func write(_ tensors: [ExportTensor], to path: String, topFolder: String? = nil,
                              progress: (@Sendable (Int) -> Void)? = nil) throws {
+        let records = try records(for: tensors, path: path, topFolder: topFolder)
+        try AtomicFile.write(to: path) { temporary in
+            try write(records, to: temporary, reportedAs: path, progress: progress)
+        }
+    }
+
+    typealias Records = [(name: String, source: RecordSource)]
+
+    /// Validates `tensors` and lays out the archive's records (nothing is produced yet).
+    static func records(for tensors: [ExportTensor], path: String, topFolder: String?) throws -> Records {
         var seen: Set<String> = []
+        var total = 0
         for tensor in tensors {
             guard seen.insert(tensor.name).inserted else { throw WriteError.duplicateName(file: path, name: tensor.name) }
+            // Checked here so the offsets computed below cannot overflow (headers add far less than the margin).
+            let (sum, overflow) = total.addingReportingOverflow(try tensor.checkedByteCount(file: path))
+            guard !overflow, sum <= Int.max / 2 else { throw WriteError.invalidShape(file: path, name: tensor.name, shape: tensor.shape) }
+            total = sum
             guard PickleWriter.storageClass(for: tensor.dtype) != nil else {
                 throw WriteError.unsupportedDType(file: path, name: tensor.name, dtype: tensor.dtype, format: ".pt")
             }
@@ -29,7 +50,7 @@ public enum TorchZipWriter {
         let top = topFolder ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let pickle = PickleWriter.stateDict(tensors.map { ($0.name, $0.dtype, $0.shape) })
 
-        var records: [(name: String, source: RecordSource)] = [
+        var records: Records = [
             (top + "/data.pkl", .bytes(pickle)),
             (top + "/.format_version", .bytes(Array("1".utf8))),
             (top + "/.storage_alignment", .bytes(Array(String(alignment).utf8))),
@@ -39,13 +60,27 @@ public enum TorchZipWriter {
             records.append((top + "/data/\(index)", .tensor(tensor)))
         }
         records.append((top + "/version", .bytes(Array("3\n".utf8))))
+        return records
+    }
 
-        try? FileManager.default.removeItem(atPath: path)
+    /// Writes the archive at `temporary` and checks its alignment; errors name `path`.
+    static func write(_ records: Records, to temporary: String, reportedAs path: String,
+                      progress: (@Sendable (Int) -> Void)?) throws {
+        try writeArchive(records, to: temporary, reportedAs: path, progress: progress)
+        try verifyAlignment(temporary, reportedAs: path)
+    }
+
+    /// The archive's records, each stored and padded to the alignment, written by libzip to `temporary`.
+    private static func writeArchive(_ records: Records, to temporary: String, reportedAs path: String,
+                                     progress: (@Sendable (Int) -> Void)?) throws {
         var errorCode: Int32 = 0
-        guard let archive = zip_open(path, ZIP_CREATE | ZIP_EXCL, &errorCode) else {
-            throw WriteError.io(file: path, reason: "libzip cannot create the archive (error \(errorCode))")
+        guard let archive = zip_open(temporary, ZIP_CREATE | ZIP_EXCL, &errorCode) else {
+            var error = zip_error_t()
+            zip_error_init_with_code(&error, errorCode)
+            defer { zip_error_fini(&error) }
+            throw WriteError.io(file: path, reason: "libzip cannot create the archive: \(String(cString: zip_error_strerror(&error)))")
         }
-        let counter = ProgressCounter(report: progress)
+        let counter = ProgressCounter(file: path, report: progress)
         var offset = 0  // where the next local header will start
         do {
             for record in records {
@@ -87,37 +122,19 @@ public enum TorchZipWriter {
             if let failure = counter.failure { throw failure }
             throw WriteError.io(file: path, reason: "libzip could not write the archive: \(message)")
         }
-        try verifyAlignment(path)
     }
 
     /// Re-reads the central directory: every data record must start on the
     /// alignment, or the file is not what torch would write.
-    private static func verifyAlignment(_ path: String) throws {
-        let file = try MappedFile(path: path)
-        let archive = try ZipArchive(file: file, limits: .default)
+    private static func verifyAlignment(_ temporary: String, reportedAs path: String) throws {
+        let archive: ZipArchive
+        do {
+            archive = try ZipArchive(file: try MappedFile(path: temporary), limits: .default)
+        } catch {
+            throw WriteError.io(file: path, reason: "the written archive does not read back: \(error.localizedDescription)")
+        }
         for entry in archive.entries where entry.name.contains("/data/") && entry.dataOffset % alignment != 0 {
             throw WriteError.io(file: path, reason: "record '\(entry.name)' landed at offset \(entry.dataOffset), not a multiple of \(alignment)")
-        }
-    }
-}
-
-/// Why writing failed.
-public enum WriteError: Error, LocalizedError, Equatable, Sendable {
-    /// Two tensors with one name: the output could hold only one.
-    case duplicateName(file: String, name: String)
-    /// A dtype the output format cannot hold (complex128 in safetensors; float8 and wide unsigned integers in `.pt`).
-    case unsupportedDType(file: String, name: String, dtype: DType, format: String)
-    /// A tensor's `bytes()` produced another byte count than its shape and dtype call for.
-    case sizeMismatch(file: String, name: String, expected: Int, produced: Int)
-    /// The file could not be created, written or renamed into place (a missing folder, a full disk).
-    case io(file: String, reason: String)
-
-    public var errorDescription: String? {
-        switch self {
-        case let .duplicateName(file, name): return "\(file): two tensors are named '\(name)'"
-        case let .unsupportedDType(file, name, dtype, format): return "\(file): tensor '\(name)' has dtype \(dtype.rawValue), which \(format) files cannot hold"
-        case let .sizeMismatch(file, name, expected, produced): return "\(file): tensor '\(name)' produced \(produced) bytes; expected \(expected)"
-        case let .io(file, reason): return "\(file): \(reason)"
         }
     }
 }
@@ -139,16 +156,21 @@ enum RecordSource {
 /// Counts tensor bytes handed to libzip and remembers the first failure.
 final class ProgressCounter: @unchecked Sendable {
     let report: (@Sendable (Int) -> Void)?
+    /// The destination, for error messages.
+    let file: String
     var written = 0
     var failure: (any Error)?
-    init(report: (@Sendable (Int) -> Void)?) { self.report = report }
+    init(file: String, report: (@Sendable (Int) -> Void)?) {
+        self.file = file
+        self.report = report
+    }
 }
 
 /// State of one record's source: the bytes are produced on OPEN and freed on CLOSE.
 final class SourceBox {
     let source: RecordSource
     let counter: ProgressCounter
-    var buffer: [UInt8] = []
+    var buffer = TensorBytes([])
     var position = 0
     init(source: RecordSource, counter: ProgressCounter) {
         self.source = source
@@ -163,11 +185,12 @@ private let sourceCallback: zip_source_callback = { userdata, data, length, comm
     case ZIP_SOURCE_OPEN:
         do {
             switch box.source {
-            case let .bytes(b): box.buffer = b
+            case let .bytes(b): box.buffer = TensorBytes(b)
             case let .tensor(t):
-                box.buffer = try t.bytes()
+                box.buffer = try t.export()
                 guard box.buffer.count == t.byteCount else {
-                    throw WriteError.sizeMismatch(file: "", name: t.name, expected: t.byteCount, produced: box.buffer.count)
+                    box.buffer.release()
+                    throw WriteError.sizeMismatch(file: box.counter.file, name: t.name, expected: t.byteCount, produced: box.buffer.count)
                 }
             }
             box.position = 0
@@ -191,7 +214,8 @@ private let sourceCallback: zip_source_callback = { userdata, data, length, comm
         }
         return zip_int64_t(n)
     case ZIP_SOURCE_CLOSE:
-        box.buffer = []
+        box.buffer.release()
+        box.buffer = TensorBytes([])
         return 0
     case ZIP_SOURCE_STAT:
         guard let data, length >= MemoryLayout<zip_stat_t>.size else { return -1 }
