@@ -21,18 +21,30 @@ let systemLibraries: [Target] = [
 ]
 
 // MARK: - Libraries
+//
+// Data flows one way: TorchTensor (tensors, shapes, the TensorSource protocol;
+// no C dependency) ← TorchCheckpoint (readers and writers, libzip) and
+// ← TorchNN (layers and modules, OpenBLAS); TorchParity (golden fixtures)
+// builds on both. TorchNN does not need libzip.
 let libraries: [Target] = [
+    .target(name: "TorchTensor"),
     // CRC-32 with carry-less multiplication for checking stored records at
     // memory speed; compiled without flags, the x86 code carries its own
     // target attribute and runs only after a CPUID check.
     .target(name: "CChecksum"),
     .target(
         name: "TorchCheckpoint",
-        dependencies: ["CZip", "CChecksum"]
+        dependencies: ["TorchTensor", "CZip", "CChecksum"]
     ),
     .target(
         name: "TorchNN",
-        dependencies: ["TorchCheckpoint", "COpenBLAS"]
+        dependencies: ["TorchTensor", "COpenBLAS"]
+    ),
+    // Parity with PyTorch for CI: golden fixtures and tensor comparisons. Reads
+    // .pt / safetensors files (TorchCheckpoint) and runs layers (TorchNN).
+    .target(
+        name: "TorchParity",
+        dependencies: ["TorchTensor", "TorchCheckpoint", "TorchNN"]
     ),
 ]
 
@@ -43,8 +55,18 @@ let tools: [Target] = [
         dependencies: [
             "TorchCheckpoint",
             "TorchNN",
+            "TorchParity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]
+    ),
+    // Example models: public API only (see "Build a model" in TorchNN's documentation).
+    .executableTarget(
+        name: "speaker-embed",
+        dependencies: ["TorchNN", "TorchCheckpoint", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+    ),
+    .executableTarget(
+        name: "g2p-decode",
+        dependencies: ["TorchNN", "TorchCheckpoint", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
     .executableTarget(name: "rnn-benchmark", dependencies: ["TorchNN", "TorchCheckpoint"], path: "Sources/rnn-benchmark"),
     // Opens a checkpoint and reads every element; tools/bench_load.sh compares it with torch.
@@ -66,10 +88,13 @@ let examples: [Target] = [
 
 // MARK: - Tests
 let tests: [Target] = [
+    .testTarget(name: "TorchTensorTests", dependencies: ["TorchTensor", "TorchCheckpoint"]),
     .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint"]),
     .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "TorchCheckpoint"]),
-    .testTarget(name: "PTConvertTests", dependencies: ["ptconvert", "peak-memory", "TorchCheckpoint"]),
-    .testTarget(name: "CharLMTests", dependencies: ["charlm", "ptconvert", "TorchCheckpoint", "TorchNN"]),
+    .testTarget(name: "TorchParityTests", dependencies: ["TorchParity", "TorchNN", "TorchCheckpoint"]),
+    // Runs the built programs: ptconvert and the example models.
+    .testTarget(name: "PTConvertTests", dependencies: ["ptconvert", "peak-memory", "speaker-embed", "g2p-decode", "TorchCheckpoint"]),
+    .testTarget(name: "CharLMTests", dependencies: ["charlm", "ptconvert", "TorchCheckpoint", "TorchNN", "TorchTensor", "TorchParity"]),
     // Runs one program and reports its own peak memory and CPU time (see its header).
     .executableTarget(name: "peak-memory", path: "Tests/Tools/peak-memory"),
 ]
@@ -78,8 +103,10 @@ let package = Package(
     name: "TorchRecurrent",
     platforms: [.macOS(.v13)],
     products: [
+        .library(name: "TorchTensor", targets: ["TorchTensor"]),
         .library(name: "TorchCheckpoint", targets: ["TorchCheckpoint"]),
         .library(name: "TorchNN", targets: ["TorchNN"]),
+        .library(name: "TorchParity", targets: ["TorchParity"]),
         .executable(name: "ptconvert", targets: ["ptconvert"]),
     ],
     dependencies: [

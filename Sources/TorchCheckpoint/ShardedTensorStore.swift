@@ -3,7 +3,7 @@ import Foundation
 /// A Hugging Face sharded checkpoint: an `*.index.json` whose `weight_map`
 /// names, for every tensor, the shard file (safetensors or .pt) that holds it.
 /// Tensors come in the weight map's order.
-public final class ShardedTensorStore: TensorStore, @unchecked Sendable {
+public final class ShardedTensorStore: TensorStore, Sendable {
     public let path: String
     public let tensors: [StoredTensor]
     /// The shard files, in the order first named by the weight map.

@@ -3,9 +3,7 @@
 public struct StoredTensor: Sendable, Equatable {
     /// Flattened dotted name (`model.rnn.weight_ih_l0`; list indices as numbers).
     public let name: String
-    /// The storage's element type.
     public let dtype: DType
-    /// Sizes per axis, as torch reports `tensor.shape`; empty for a 0-d tensor.
     public let shape: [Int]
     /// In elements, as torch reports `tensor.stride()`.
     public let strides: [Int]
@@ -18,8 +16,8 @@ public struct StoredTensor: Sendable, Equatable {
     /// Element offset of the storage inside its root storage (legacy views).
     let rootOffset: Int
 
-    /// Number of elements: the product of ``shape`` (1 for a 0-d tensor).
-    public var elementCount: Int { shape.reduce(1, *) }
+    /// The number of elements (the reader checked the shape's products when it built the tensor).
+    public var elementCount: Int { TensorShape.count(ofChecked: shape) }
     /// Bytes the tensor's values take when contiguous.
     public var byteCount: Int { elementCount * dtype.itemSize }
 
@@ -33,27 +31,19 @@ public struct StoredTensor: Sendable, Equatable {
         return true
     }
 
-    /// Name, dtype and shape, as layers ask for them.
     public var descriptor: TensorDescriptor { TensorDescriptor(name: name, dtype: dtype, shape: shape) }
 }
 
 /// A non-tensor leaf of the checkpoint (an epoch number, a learning rate, a run name).
 public enum CheckpointValue: Sendable, Equatable, CustomStringConvertible {
-    /// Python's `None`.
     case none
-    /// A Python `bool`.
     case bool(Bool)
-    /// A Python `int` that fits in 64 bits.
     case int(Int)
     /// An integer wider than 64 bits, in decimal.
     case bigInt(String)
-    /// A Python `float`.
     case float(Double)
-    /// A Python `complex`: real and imaginary parts.
     case complex(Double, Double)
-    /// A Python `str`.
     case string(String)
-    /// Python `bytes` or `bytearray`.
     case bytes([UInt8])
 
     public var description: String {
@@ -72,12 +62,9 @@ public enum CheckpointValue: Sendable, Equatable, CustomStringConvertible {
 
 /// A named non-tensor leaf.
 public struct NamedValue: Sendable, Equatable {
-    /// Flattened dotted path of the value (`epoch`, `optimizer.param_groups.0.lr`).
     public let name: String
-    /// The value itself.
     public let value: CheckpointValue
 
-    /// A value under a name.
     public init(name: String, value: CheckpointValue) {
         self.name = name
         self.value = value

@@ -45,7 +45,7 @@ extension TensorStore {
             throw CheckpointError.wrongDType(file: path, name: name, found: tensor.dtype, expected: "a floating-point dtype")
         }
         let bytes = try hostOrderBytes(of: tensor)
-        return FloatTensor(shape: tensor.shape, scalars: ElementConversion.convertToFloat(bytes, dtype: tensor.dtype, count: tensor.elementCount))
+        return try FloatTensor(shape: tensor.shape, scalars: ElementConversion.convertToFloat(bytes, dtype: tensor.dtype, count: tensor.elementCount))
     }
 
     /// Contiguous Float64 values of a floating-point tensor, exact for every dtype.
@@ -71,7 +71,7 @@ extension TensorStore {
     }
 
     /// Row-major Int64 values of an integer or bool tensor.
-    public func integerTensor(_ name: String) throws -> (shape: [Int], values: [Int64]) {
+    public func integerTensor(_ name: String) throws -> IntegerTensor {
         let tensor = try requireTensor(name)
         guard tensor.dtype.isInteger else {
             throw CheckpointError.wrongDType(file: path, name: name, found: tensor.dtype, expected: "an integer or bool dtype")
@@ -97,7 +97,7 @@ extension TensorStore {
             default: return []
             }
         }
-        return (tensor.shape, values)
+        return try IntegerTensor(shape: tensor.shape, scalars: values)
     }
 
 }

@@ -1,9 +1,9 @@
-public import TorchCheckpoint
+public import TorchTensor
 
 /// `torch.nn.Embedding`: a lookup table from indices to rows of `weight`.
 ///
 /// Letters: N rows (`num_embeddings`), E columns (`embedding_dim`), `S...` the indices' shape.
-public struct Embedding: Sendable {
+public struct Embedding: Module {
     /// (N, E).
     public private(set) var weight: FloatTensor
 
@@ -18,8 +18,11 @@ public struct Embedding: Sendable {
             throw LayerInputError.invalidConfiguration(
                 "Embedding needs positive sizes, got numEmbeddings \(numEmbeddings), embeddingDim \(embeddingDim)")
         }
+        guard TensorShape.checkedElementCount([numEmbeddings, embeddingDim]) != nil else {
+            throw LayerInputError.invalidConfiguration("a (\(numEmbeddings), \(embeddingDim)) table holds more elements than Int can count")
+        }
         var generator = SeededGenerator.make(seed)
-        weight = FloatTensor(shape: [numEmbeddings, embeddingDim],
+        weight = FloatTensor(uncheckedShape: [numEmbeddings, embeddingDim],
                              scalars: generator.normal(count: numEmbeddings * embeddingDim))
     }
 
@@ -34,16 +37,25 @@ public struct Embedding: Sendable {
 
     /// Loads `weight` (N, E) from under `prefix`, strictly (nothing else may be there).
     public init(loading source: some TensorSource, prefix: String = "") throws {
+        self = try Self.loadLayer(from: source, prefix: prefix) { try Self(loading: &$0, prefix: $1) }
+    }
+
+    /// Loads the weights as part of a model (see ``Module``); problems are recorded in `loader`.
+    public init(loading loader: inout ModuleLoader, prefix: String) throws {
         let prefix = normalizedPrefix(prefix)
-        guard let descriptor = source.descriptor(of: prefix + "weight") else {
-            throw WeightLoadingError.missingKey(prefix + "weight")
+        guard let shape = inferredMatrixShape(&loader, prefix + "weight", expected: "(num, dim)", alsoUnder: nil) else {
+            self.weight = FloatTensor(uncheckedShape: [1, 1], scalars: [0])  // placeholder: the load throws
+            return
         }
-        guard descriptor.shape.count == 2, descriptor.shape.allSatisfy({ $0 > 0 }) else {
-            throw WeightLoadingError.cannotInfer("'\(prefix)weight' has shape \(format(descriptor.shape)); expected a non-empty (num, dim) matrix")
-        }
-        var reader = StrictWeightReader(source: source, prefix: prefix)
-        weight = FloatTensor(shape: descriptor.shape, scalars: try reader.take("weight", shape: descriptor.shape))
-        try reader.finish()
+        weight = try loader.tensor(prefix + "weight", shape: shape)
+    }
+
+    /// Looks up rows.
+    /// - Parameter indices: S, row numbers in 0..<N (torch's `LongTensor` input).
+    /// - Returns: (S..., E).
+    /// - Throws: ``LayerInputError/indexOutOfRange(position:index:count:)`` for an index outside 0..<N.
+    public func callAsFunction(_ indices: IntegerTensor) throws -> FloatTensor {
+        try callAsFunction(indices.scalars, shape: indices.shape)
     }
 
     /// Looks up rows.
@@ -55,7 +67,7 @@ public struct Embedding: Sendable {
     ///   (negative ones included, as torch does).
     public func callAsFunction<Index: BinaryInteger>(_ indices: [Index], shape: [Int]? = nil) throws -> FloatTensor {
         let shape = shape ?? [indices.count]
-        guard elementCount(shape) == indices.count else {
+        guard TensorShape.checkedElementCount(shape) == indices.count else {
             throw LayerInputError.inconsistentTensor(argument: "indices", shape: shape, scalarCount: indices.count)
         }
         let rows = numEmbeddings, dim = embeddingDim
@@ -70,7 +82,7 @@ public struct Embedding: Sendable {
                 }
             }
         }
-        return FloatTensor(shape: shape + [dim], scalars: result)
+        return FloatTensor(uncheckedShape: shape + [dim], scalars: result)
     }
 
     /// `weight` under `prefix`.

@@ -1,11 +1,11 @@
-public import TorchCheckpoint
+public import TorchTensor
 
 /// A multi-layer GRU with exactly `torch.nn.GRU`'s semantics, gates stored r, z, n:
 /// `n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn))`, `h' = (1−z)⊙n + z⊙h`.
 ///
 /// Letters: T steps, B batch entries, I input size, H hidden size, L layers,
 /// D = 2 if bidirectional else 1.
-public struct GRU: Sendable {
+public struct GRU: Module {
     var core: RecurrentStack<GRUKernel>
 
     /// I.
@@ -46,7 +46,18 @@ public struct GRU: Sendable {
     /// - Throws: ``WeightLoadingError`` when a key is missing, unexpected, or of the wrong shape,
     ///   or when the weights belong to an RNN or LSTM.
     public init(loading source: some TensorSource, prefix: String = "", batchFirst: Bool = false) throws {
-        core = try RecurrentStack(loading: source, prefix: prefix, kernel: GRUKernel(), batchFirst: batchFirst, cell: false)
+        self = try Self.loadLayer(from: source, prefix: prefix) { try Self(loading: &$0, prefix: $1, batchFirst: batchFirst) }
+    }
+
+    /// Loads the weights as part of a model (see ``Module``); problems are recorded in `loader`.
+    /// `batchFirst` is not stored in the weights, so it is an argument.
+    public init(loading loader: inout ModuleLoader, prefix: String, batchFirst: Bool) throws {
+        core = try RecurrentStack.load(&loader, prefix: prefix, kernel: GRUKernel(), batchFirst: batchFirst, cell: false)
+    }
+
+    /// Loads the weights as part of a model, not batch-first (set ``batchFirst`` afterwards if needed).
+    public init(loading loader: inout ModuleLoader, prefix: String) throws {
+        try self.init(loading: &loader, prefix: prefix, batchFirst: false)
     }
 
     init(core: RecurrentStack<GRUKernel>) {

@@ -1,10 +1,10 @@
-public import TorchCheckpoint
+public import TorchTensor
 
 /// One step of a GRU, exactly `torch.nn.GRUCell` (gates r, z, n):
 /// `n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn))`, `h' = (1−z)⊙n + z⊙h`.
 ///
 /// Letters: B batch entries, I input size, H hidden size.
-public struct GRUCell: Sendable {
+public struct GRUCell: Module {
     var core: RecurrentStack<GRUKernel>
 
     /// I.
@@ -23,7 +23,12 @@ public struct GRUCell: Sendable {
 
     /// Loads `weight_ih` (3H, I), `weight_hh` (3H, H) and optionally `bias_ih`, `bias_hh` (3H) from under `prefix`.
     public init(loading source: some TensorSource, prefix: String = "") throws {
-        core = try RecurrentStack(loading: source, prefix: prefix, kernel: GRUKernel(), batchFirst: false, cell: true)
+        self = try Self.loadLayer(from: source, prefix: prefix) { try Self(loading: &$0, prefix: $1) }
+    }
+
+    /// Loads the weights as part of a model (see ``Module``); problems are recorded in `loader`.
+    public init(loading loader: inout ModuleLoader, prefix: String) throws {
+        core = try RecurrentStack.load(&loader, prefix: prefix, kernel: GRUKernel(), batchFirst: false, cell: true)
     }
 
     init(core: RecurrentStack<GRUKernel>) {
@@ -33,9 +38,15 @@ public struct GRUCell: Sendable {
     /// One step.
     /// - Parameters:
     ///   - input: (B, I), or unbatched (I,).
-    ///   - state: h, (B, H) or (H,); zeros when nil.
+    ///   - initialState: h, (B, H) or (H,); zeros when nil (the same label as the sequence modules').
     /// - Returns: h', shaped like h.
-    public func callAsFunction(_ input: FloatTensor, state: FloatTensor? = nil) throws -> FloatTensor {
+    public func callAsFunction(_ input: FloatTensor, initialState: FloatTensor? = nil) throws -> FloatTensor {
+        try core.cellStep(input, state: initialState)
+    }
+
+    /// One step, with the state under its old label.
+    @available(*, deprecated, renamed: "callAsFunction(_:initialState:)")
+    public func callAsFunction(_ input: FloatTensor, state: FloatTensor?) throws -> FloatTensor {
         try core.cellStep(input, state: state)
     }
 

@@ -1,11 +1,11 @@
-public import TorchCheckpoint
+public import TorchTensor
 
 /// A multi-layer LSTM with exactly `torch.nn.LSTM`'s semantics, gates stored i, f, g, o:
 /// `c' = f⊙c + i⊙g`, `h' = o⊙tanh(c')`, and with projections `h' = W_hr (o⊙tanh(c'))`.
 ///
 /// Letters: T steps, B batch entries, I input size, H hidden size, P projection size,
 /// H_out = P when ``projSize`` > 0 else H, L layers, D = 2 if bidirectional else 1.
-public struct LSTM: Sendable {
+public struct LSTM: Module {
     var core: RecurrentStack<LSTMKernel>
 
     /// I.
@@ -49,7 +49,18 @@ public struct LSTM: Sendable {
     /// - Throws: ``WeightLoadingError`` when a key is missing, unexpected, or of the wrong shape,
     ///   or when the weights belong to an RNN or GRU.
     public init(loading source: some TensorSource, prefix: String = "", batchFirst: Bool = false) throws {
-        core = try RecurrentStack(loading: source, prefix: prefix, kernel: LSTMKernel(), batchFirst: batchFirst, cell: false)
+        self = try Self.loadLayer(from: source, prefix: prefix) { try Self(loading: &$0, prefix: $1, batchFirst: batchFirst) }
+    }
+
+    /// Loads the weights as part of a model (see ``Module``); problems are recorded in `loader`.
+    /// `batchFirst` is not stored in the weights, so it is an argument.
+    public init(loading loader: inout ModuleLoader, prefix: String, batchFirst: Bool) throws {
+        core = try RecurrentStack.load(&loader, prefix: prefix, kernel: LSTMKernel(), batchFirst: batchFirst, cell: false)
+    }
+
+    /// Loads the weights as part of a model, not batch-first (set ``batchFirst`` afterwards if needed).
+    public init(loading loader: inout ModuleLoader, prefix: String) throws {
+        try self.init(loading: &loader, prefix: prefix, batchFirst: false)
     }
 
     init(core: RecurrentStack<LSTMKernel>) {

@@ -1,10 +1,10 @@
-public import TorchCheckpoint
+public import TorchTensor
 
 /// One step of an LSTM, exactly `torch.nn.LSTMCell` (gates i, f, g, o):
 /// `c' = f⊙c + i⊙g`, `h' = o⊙tanh(c')`.
 ///
 /// Letters: B batch entries, I input size, H hidden size.
-public struct LSTMCell: Sendable {
+public struct LSTMCell: Module {
     var core: RecurrentStack<LSTMKernel>
 
     /// I.
@@ -23,7 +23,12 @@ public struct LSTMCell: Sendable {
 
     /// Loads `weight_ih` (4H, I), `weight_hh` (4H, H) and optionally `bias_ih`, `bias_hh` (4H) from under `prefix`.
     public init(loading source: some TensorSource, prefix: String = "") throws {
-        core = try RecurrentStack(loading: source, prefix: prefix, kernel: LSTMKernel(), batchFirst: false, cell: true)
+        self = try Self.loadLayer(from: source, prefix: prefix) { try Self(loading: &$0, prefix: $1) }
+    }
+
+    /// Loads the weights as part of a model (see ``Module``); problems are recorded in `loader`.
+    public init(loading loader: inout ModuleLoader, prefix: String) throws {
+        core = try RecurrentStack.load(&loader, prefix: prefix, kernel: LSTMKernel(), batchFirst: false, cell: true)
     }
 
     init(core: RecurrentStack<LSTMKernel>) {
@@ -33,9 +38,15 @@ public struct LSTMCell: Sendable {
     /// One step.
     /// - Parameters:
     ///   - input: (B, I), or unbatched (I,).
-    ///   - state: h and c, each (B, H) or (H,); zeros when nil.
+    ///   - initialState: h and c, each (B, H) or (H,); zeros when nil (the same label as the sequence modules').
     /// - Returns: (h', c'), shaped like h and c.
-    public func callAsFunction(_ input: FloatTensor, state: LSTMState? = nil) throws -> LSTMState {
+    public func callAsFunction(_ input: FloatTensor, initialState: LSTMState? = nil) throws -> LSTMState {
+        try core.cellStep(input, state: initialState)
+    }
+
+    /// One step, with the state under its old label.
+    @available(*, deprecated, renamed: "callAsFunction(_:initialState:)")
+    public func callAsFunction(_ input: FloatTensor, state: LSTMState?) throws -> LSTMState {
         try core.cellStep(input, state: state)
     }
 

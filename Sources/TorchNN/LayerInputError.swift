@@ -1,4 +1,4 @@
-import TorchCheckpoint
+import TorchTensor
 import Foundation
 
 /// Why a layer refused its arguments: a wrong shape, an out-of-range length or
@@ -52,22 +52,9 @@ extension FloatTensor {
     /// Throws unless `scalars.count` matches `shape` (the fields are public
     /// `var`s, so a tensor can be made inconsistent after its checked init).
     func validated(_ argument: String) throws -> FloatTensor {
-        guard elementCount(shape) == scalars.count else {
+        guard TensorShape.checkedElementCount(shape) == scalars.count else {
             throw LayerInputError.inconsistentTensor(argument: argument, shape: shape, scalarCount: scalars.count)
         }
         return self
     }
-}
-
-/// The number of elements of `shape`, or nil for a negative extent or an
-/// overflowing product (shapes can come from files and must never trap).
-func elementCount(_ shape: [Int]) -> Int? {
-    var count = 1
-    for extent in shape {
-        guard extent >= 0 else { return nil }
-        let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-        guard !overflow else { return nil }
-        count = product
-    }
-    return count
 }

@@ -1,10 +1,10 @@
 import Foundation
-public import TorchCheckpoint
+public import TorchTensor
 
 /// `torch.nn.Linear`: y = x Wᵀ + b over the last axis, any leading axes.
 ///
 /// Letters: I input features, O output features, `...` any leading axes.
-public struct Linear: Sendable {
+public struct Linear: Module {
     /// W: (O, I).
     public private(set) var weight: FloatTensor
     /// b: (O), or nil without a bias.
@@ -22,11 +22,14 @@ public struct Linear: Sendable {
             throw LayerInputError.invalidConfiguration(
                 "Linear needs positive sizes, got inputFeatures \(inputFeatures), outputFeatures \(outputFeatures)")
         }
+        guard TensorShape.checkedElementCount([outputFeatures, inputFeatures]) != nil else {
+            throw LayerInputError.invalidConfiguration("a (\(outputFeatures), \(inputFeatures)) weight holds more elements than Int can count")
+        }
         var generator = SeededGenerator.make(seed)
         let bound = 1 / Float(inputFeatures).squareRoot()
-        weight = FloatTensor(shape: [outputFeatures, inputFeatures],
+        weight = FloatTensor(uncheckedShape: [outputFeatures, inputFeatures],
                              scalars: generator.uniform(count: outputFeatures * inputFeatures, bound: bound))
-        self.bias = bias ? FloatTensor(shape: [outputFeatures], scalars: generator.uniform(count: outputFeatures, bound: bound)) : nil
+        self.bias = bias ? FloatTensor(uncheckedShape: [outputFeatures], scalars: generator.uniform(count: outputFeatures, bound: bound)) : nil
     }
 
     /// A layer with the given weight (O, I) and optional bias (O).
@@ -47,22 +50,19 @@ public struct Linear: Sendable {
 
     /// Loads `weight` (O, I) and, when present, `bias` (O) from under `prefix`, strictly.
     public init(loading source: some TensorSource, prefix: String = "") throws {
+        self = try Self.loadLayer(from: source, prefix: prefix) { try Self(loading: &$0, prefix: $1) }
+    }
+
+    /// Loads the weights as part of a model (see ``Module``); problems are recorded in `loader`.
+    public init(loading loader: inout ModuleLoader, prefix: String) throws {
         let prefix = normalizedPrefix(prefix)
-        guard let descriptor = source.descriptor(of: prefix + "weight") else {
-            throw WeightLoadingError.missingKey(prefix + "weight")
+        guard let shape = inferredMatrixShape(&loader, prefix + "weight", expected: "(out, in)", alsoUnder: prefix) else {
+            self.weight = FloatTensor(uncheckedShape: [1, 1], scalars: [0])  // placeholder: the load throws
+            self.bias = nil
+            return
         }
-        guard descriptor.shape.count == 2, descriptor.shape.allSatisfy({ $0 > 0 }) else {
-            throw WeightLoadingError.cannotInfer("'\(prefix)weight' has shape \(format(descriptor.shape)); expected a non-empty (out, in) matrix")
-        }
-        var reader = StrictWeightReader(source: source, prefix: prefix)
-        let shape = descriptor.shape
-        weight = FloatTensor(shape: shape, scalars: try reader.take("weight", shape: shape))
-        if source.descriptor(of: prefix + "bias") != nil {
-            bias = FloatTensor(shape: [shape[0]], scalars: try reader.take("bias", shape: [shape[0]]))
-        } else {
-            bias = nil
-        }
-        try reader.finish()
+        weight = try loader.tensor(prefix + "weight", shape: shape)
+        bias = try loader.optionalTensor(prefix + "bias", shape: [shape[0]])
     }
 
     /// - Parameter x: (..., I), at least one axis.
@@ -80,7 +80,7 @@ public struct Linear: Sendable {
         let rows = x.scalars.count / inputFeatures
         var shape = x.shape
         shape[shape.count - 1] = outputFeatures
-        guard rows > 0 else { return FloatTensor(zeros: shape) }
+        guard rows > 0 else { return try FloatTensor(zeros: shape) }
         let out = outputFeatures, features = inputFeatures
         var result = [Float](repeating: 0, count: rows * out)
         result.withUnsafeMutableBufferPointer { y in
@@ -97,7 +97,7 @@ public struct Linear: Sendable {
                 }
             }
         }
-        return FloatTensor(shape: shape, scalars: result)
+        return FloatTensor(uncheckedShape: shape, scalars: result)
     }
 
     /// `weight` and `bias` under `prefix`.

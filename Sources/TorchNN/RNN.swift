@@ -1,11 +1,11 @@
-public import TorchCheckpoint
+public import TorchTensor
 
 /// A multi-layer Elman RNN with exactly `torch.nn.RNN`'s semantics:
 /// `h' = act(W_ih x + b_ih + W_hh h + b_hh)`, act tanh or relu; the output is h itself.
 ///
 /// Letters: T steps, B batch entries, I input size, H hidden size, L layers,
 /// D = 2 if bidirectional else 1.
-public struct RNN: Sendable {
+public struct RNN: Module {
     var core: RecurrentStack<RNNKernel>
 
     /// I.
@@ -51,8 +51,21 @@ public struct RNN: Sendable {
     ///   or when the weights belong to an LSTM or GRU.
     public init(loading source: some TensorSource, prefix: String = "", nonlinearity: Nonlinearity = .tanh,
                 batchFirst: Bool = false) throws {
-        core = try RecurrentStack(loading: source, prefix: prefix, kernel: RNNKernel(nonlinearity: nonlinearity),
-                                  batchFirst: batchFirst, cell: false)
+        self = try Self.loadLayer(from: source, prefix: prefix) {
+            try Self(loading: &$0, prefix: $1, nonlinearity: nonlinearity, batchFirst: batchFirst)
+        }
+    }
+
+    /// Loads the weights as part of a model (see ``Module``); problems are recorded in `loader`.
+    /// `nonlinearity` and `batchFirst` are not stored in the weights, so they are arguments.
+    public init(loading loader: inout ModuleLoader, prefix: String, nonlinearity: Nonlinearity, batchFirst: Bool) throws {
+        core = try RecurrentStack.load(&loader, prefix: prefix, kernel: RNNKernel(nonlinearity: nonlinearity),
+                                       batchFirst: batchFirst, cell: false)
+    }
+
+    /// Loads the weights as part of a model, with tanh, not batch-first.
+    public init(loading loader: inout ModuleLoader, prefix: String) throws {
+        try self.init(loading: &loader, prefix: prefix, nonlinearity: .tanh, batchFirst: false)
     }
 
     init(core: RecurrentStack<RNNKernel>) {

@@ -1,4 +1,4 @@
-import TorchCheckpoint
+import TorchTensor
 import Foundation
 
 /// The per-step arithmetic of one kind of recurrent cell, separated from the
@@ -85,7 +85,7 @@ struct LSTMKernel: RecurrentCellKernel {
     static var hasCellState: Bool { true }
     static var moduleName: String { "LSTM" }
     static func foldsHiddenBias(gate: Int) -> Bool { true }
-    static func makeState(h: FloatTensor, c: FloatTensor?) -> LSTMState { LSTMState(h: h, c: c ?? FloatTensor(zeros: h.shape)) }
+    static func makeState(h: FloatTensor, c: FloatTensor?) -> LSTMState { LSTMState(h: h, c: c ?? FloatTensor(uncheckedShape: h.shape, scalars: [Float](repeating: 0, count: h.scalars.count))) }
     static func components(of state: LSTMState) -> (h: FloatTensor, c: FloatTensor?) { (state.h, state.c) }
 
     @inline(__always)

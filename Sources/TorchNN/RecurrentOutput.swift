@@ -1,4 +1,4 @@
-public import TorchCheckpoint
+public import TorchTensor
 
 /// What a recurrent sequence module returns.
 ///

@@ -1,4 +1,4 @@
-import TorchCheckpoint
+import TorchTensor
 
 /// One step of a cell: a one-layer, one-direction stack run for T = 1.
 extension RecurrentStack {
@@ -49,7 +49,7 @@ extension RecurrentStack {
         _ = input.scalars.withUnsafeBufferPointer {
             run(timeMajor: $0, steps: 1, batch: batch, hidden: &hidden, cell: &cell, lengths: nil)
         }
-        return (FloatTensor(shape: stateShape, scalars: hidden),
-                Kernel.hasCellState ? FloatTensor(shape: stateShape, scalars: cell) : nil)
+        return (FloatTensor(uncheckedShape: stateShape, scalars: hidden),
+                Kernel.hasCellState ? FloatTensor(uncheckedShape: stateShape, scalars: cell) : nil)
     }
 }

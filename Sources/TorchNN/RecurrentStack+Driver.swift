@@ -1,4 +1,4 @@
-import TorchCheckpoint
+import TorchTensor
 /// The one time loop every recurrent module runs through.
 ///
 /// Per layer and direction: ONE GEMM projects all T·B input rows onto the G·H

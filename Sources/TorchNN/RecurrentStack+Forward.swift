@@ -1,4 +1,4 @@
-import TorchCheckpoint
+import TorchTensor
 
 /// Argument checking and layout: everything between the public tensors and the
 /// time-major buffers `run` works on.
@@ -71,12 +71,12 @@ extension RecurrentStack {
     /// The (T·B, F) time-major output in the caller's layout.
     func outputTensor(_ timeMajor: [Float], layout: SequenceShape) -> FloatTensor {
         let features = directions * outputSize
-        if layout.unbatched { return FloatTensor(shape: [layout.steps, features], scalars: timeMajor) }
+        if layout.unbatched { return FloatTensor(uncheckedShape: [layout.steps, features], scalars: timeMajor) }
         if batchFirst {
-            return FloatTensor(shape: [layout.batch, layout.steps, features],
+            return FloatTensor(uncheckedShape: [layout.batch, layout.steps, features],
                                scalars: swapLeadingAxes(timeMajor, layout.steps, layout.batch, features))
         }
-        return FloatTensor(shape: [layout.steps, layout.batch, features], scalars: timeMajor)
+        return FloatTensor(uncheckedShape: [layout.steps, layout.batch, features], scalars: timeMajor)
     }
 
     /// A state buffer (L·D, B, columns) in the caller's layout.
@@ -84,7 +84,7 @@ extension RecurrentStack {
         let shape = layout.unbatched
             ? [numLayers * directions, columns]
             : [numLayers * directions, layout.batch, columns]
-        return FloatTensor(shape: shape, scalars: values)
+        return FloatTensor(uncheckedShape: shape, scalars: values)
     }
 
     /// The whole forward pass of a sequence module, with the kernel's state type.

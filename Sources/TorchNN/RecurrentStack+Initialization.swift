@@ -1,5 +1,5 @@
 import Foundation
-import TorchCheckpoint
+import TorchTensor
 
 /// Fresh weights with torch's default initialisation, and export back to torch's names.
 extension RecurrentStack {
@@ -13,6 +13,12 @@ extension RecurrentStack {
         guard projSize >= 0 else { throw LayerInputError.invalidConfiguration("projSize must be zero or positive, got \(projSize)") }
         guard projSize < hiddenSize else {
             throw LayerInputError.invalidConfiguration("projSize (\(projSize)) must be smaller than hiddenSize (\(hiddenSize))")
+        }
+        // Every weight's element count must be countable: sizes from a caller never trap.
+        let widestInput = max(inputSize, TensorShape.checkedElementCount([2, projSize > 0 ? projSize : hiddenSize]) ?? .max)
+        guard TensorShape.checkedElementCount([numLayers, 2, Kernel.gateCount, hiddenSize, widestInput]) != nil else {
+            throw LayerInputError.invalidConfiguration(
+                "the weights of inputSize \(inputSize), hiddenSize \(hiddenSize), numLayers \(numLayers) hold more elements than Int can count")
         }
         self.kernel = kernel
         self.inputSize = inputSize
@@ -51,13 +57,13 @@ extension RecurrentStack {
                 let w = weights[layer * directions + direction]
                 let suffix = cell ? "" : "_l\(layer)" + (direction == 1 ? "_reverse" : "")
                 dictionary[prefix + "weight_ih" + suffix] =
-                    FloatTensor(shape: [gateWidth, layerInputSize(layer)], scalars: w.inputWeight)
+                    FloatTensor(uncheckedShape: [gateWidth, layerInputSize(layer)], scalars: w.inputWeight)
                 dictionary[prefix + "weight_hh" + suffix] =
-                    FloatTensor(shape: [gateWidth, outputSize], scalars: w.hiddenWeight)
-                if let b = w.inputBias { dictionary[prefix + "bias_ih" + suffix] = FloatTensor(shape: [gateWidth], scalars: b) }
-                if let b = w.hiddenBias { dictionary[prefix + "bias_hh" + suffix] = FloatTensor(shape: [gateWidth], scalars: b) }
+                    FloatTensor(uncheckedShape: [gateWidth, outputSize], scalars: w.hiddenWeight)
+                if let b = w.inputBias { dictionary[prefix + "bias_ih" + suffix] = FloatTensor(uncheckedShape: [gateWidth], scalars: b) }
+                if let b = w.hiddenBias { dictionary[prefix + "bias_hh" + suffix] = FloatTensor(uncheckedShape: [gateWidth], scalars: b) }
                 if let p = w.projectionWeight {
-                    dictionary[prefix + "weight_hr" + suffix] = FloatTensor(shape: [projSize, hiddenSize], scalars: p)
+                    dictionary[prefix + "weight_hr" + suffix] = FloatTensor(uncheckedShape: [projSize, hiddenSize], scalars: p)
                 }
             }
         }

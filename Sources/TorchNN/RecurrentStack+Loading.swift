@@ -1,4 +1,3 @@
-import TorchCheckpoint
 
 /// What the weights under a prefix describe, inferred from names and shapes alone.
 struct RecurrentSpec: Sendable, Equatable {
@@ -124,60 +123,30 @@ struct LayerKey {
     }
 }
 
-/// Takes tensors one by one, checking presence, dtype and shape, and at the end
-/// rejects whatever under the prefix was not taken.
-struct StrictWeightReader {
-    let source: any TensorSource
-    let prefix: String
-    private(set) var consumed: Set<String> = []
-
-    init(source: any TensorSource, prefix: String) {
-        self.source = source
-        self.prefix = prefix
-    }
-
-    /// The Float32 values of `prefix + key`, which must have exactly `shape`.
-    mutating func take(_ key: String, shape: [Int]) throws -> [Float] {
-        let name = prefix + key
-        guard let descriptor = source.descriptor(of: name) else { throw WeightLoadingError.missingKey(name) }
-        guard descriptor.dtype.isFloatingPoint else {
-            throw WeightLoadingError.unsupportedDType(key: name, dtype: descriptor.dtype)
-        }
-        guard descriptor.shape == shape else {
-            throw WeightLoadingError.shapeMismatch(key: name, expected: shape, found: descriptor.shape)
-        }
-        let tensor = try source.floatTensor(name)
-        guard tensor.shape == shape, elementCount(shape) == tensor.scalars.count else {
-            throw WeightLoadingError.shapeMismatch(key: name, expected: shape, found: tensor.shape)
-        }
-        consumed.insert(name)
-        return tensor.scalars
-    }
-
-    /// Throws ``WeightLoadingError/unexpectedKey(_:)`` for the first tensor under the prefix not taken.
-    func finish() throws {
-        if let stray = source.tensorNames(withPrefix: prefix).first(where: { !consumed.contains($0) }) {
-            throw WeightLoadingError.unexpectedKey(stray)
-        }
-    }
-}
-
-/// torch prefixes end with a dot; accept "model.rnn" for "model.rnn.".
-func normalizedPrefix(_ prefix: String) -> String {
-    prefix.isEmpty || prefix.hasSuffix(".") ? prefix : prefix + "."
-}
-
 extension RecurrentStack {
-    /// Builds a stack from the weights under `prefix`, strictly.
+    /// Builds a stack from the weights under `prefix`, recording problems in `loader`.
+    /// When the weights do not describe this kind of module, the problem is recorded, the
+    /// tensors under `prefix` count as used (that one problem explains them) and a
+    /// placeholder comes back: the load it belongs to throws, so the placeholder is never used.
     /// - Parameter cell: whether to expect a cell's bare names rather than `_l{k}` names.
-    init(loading source: any TensorSource, prefix rawPrefix: String, kernel: Kernel, batchFirst: Bool, cell: Bool) throws {
+    static func load(_ loader: inout ModuleLoader, prefix rawPrefix: String, kernel: Kernel, batchFirst: Bool,
+                     cell: Bool) throws -> RecurrentStack {
         let prefix = normalizedPrefix(rawPrefix)
-        let spec = try RecurrentSpec.infer(from: source, prefix: prefix)
-        try self.init(loading: source, prefix: prefix, spec: spec, kernel: kernel, batchFirst: batchFirst, cell: cell)
+        do {
+            let spec = try RecurrentSpec.infer(from: loader.source, prefix: prefix)
+            return try RecurrentStack(loading: &loader, prefix: prefix, spec: spec, kernel: kernel, batchFirst: batchFirst, cell: cell)
+        } catch let problem as WeightLoadingError {
+            loader.record(problem)
+            loader.markUsed(loader.source.tensorNames(withPrefix: prefix))
+            return try RecurrentStack(kernel: kernel, inputSize: 1, hiddenSize: 1, numLayers: 1, bias: false,
+                                      batchFirst: batchFirst, bidirectional: false, projSize: 0, seed: 0)
+        }
     }
 
     /// Builds a stack once the spec is known (``RecurrentModule`` infers it first to pick the kind).
-    init(loading source: any TensorSource, prefix: String, spec: RecurrentSpec, kernel: Kernel, batchFirst: Bool, cell: Bool) throws {
+    /// - Throws: ``WeightLoadingError/kindMismatch(expected:found:)`` for weights of another kind;
+    ///   missing and mis-shaped keys are recorded in `loader`.
+    init(loading loader: inout ModuleLoader, prefix: String, spec: RecurrentSpec, kernel: Kernel, batchFirst: Bool, cell: Bool) throws {
         let expected = Kernel.moduleName + (cell ? "Cell" : "")
         guard spec.kindName == expected else {
             throw WeightLoadingError.kindMismatch(expected: expected, found: spec.kindName)
@@ -192,21 +161,20 @@ extension RecurrentStack {
         self.batchFirst = batchFirst
         self.weights = []
 
-        var reader = StrictWeightReader(source: source, prefix: prefix)
+        func take(_ key: String, _ shape: [Int]) throws -> [Float] { try loader.tensor(prefix + key, shape: shape).scalars }
         for layer in 0..<numLayers {
             for direction in 0..<directions {
                 let suffix = cell ? "" : "_l\(layer)" + (direction == 1 ? "_reverse" : "")
-                let inputWeight = try reader.take("weight_ih" + suffix, shape: [gateWidth, layerInputSize(layer)])
-                let hiddenWeight = try reader.take("weight_hh" + suffix, shape: [gateWidth, outputSize])
-                let inputBias = bias ? try reader.take("bias_ih" + suffix, shape: [gateWidth]) : nil
-                let hiddenBias = bias ? try reader.take("bias_hh" + suffix, shape: [gateWidth]) : nil
-                let projection = projSize > 0 ? try reader.take("weight_hr" + suffix, shape: [projSize, hiddenSize]) : nil
+                let inputWeight = try take("weight_ih" + suffix, [gateWidth, layerInputSize(layer)])
+                let hiddenWeight = try take("weight_hh" + suffix, [gateWidth, outputSize])
+                let inputBias = bias ? try take("bias_ih" + suffix, [gateWidth]) : nil
+                let hiddenBias = bias ? try take("bias_hh" + suffix, [gateWidth]) : nil
+                let projection = projSize > 0 ? try take("weight_hr" + suffix, [projSize, hiddenSize]) : nil
                 weights.append(RecurrentWeights(
                     kernel: Kernel.self, hiddenSize: hiddenSize,
                     inputWeight: inputWeight, hiddenWeight: hiddenWeight,
                     inputBias: inputBias, hiddenBias: hiddenBias, projectionWeight: projection))
             }
         }
-        try reader.finish()
     }
 }

@@ -1,4 +1,4 @@
-public import TorchCheckpoint
+public import TorchTensor
 
 /// The part of a stack a stream needs, with the cell kind erased.
 protocol StreamableStack: Sendable {
@@ -78,15 +78,25 @@ public struct RecurrentStream: Sendable {
         return output
     }
 
-    /// The current h: (L, B, H_out), or (L, H_out) unbatched.
-    public var h: FloatTensor {
-        FloatTensor(shape: stateShape(core.outputSize), scalars: hidden)
+    /// The state after the steps fed so far, named like ``RecurrentOutput/hN``:
+    /// h_n (L, B, H_out), or (L, H_out) unbatched.
+    public var hN: FloatTensor {
+        FloatTensor(uncheckedShape: stateShape(core.outputSize), scalars: hidden)
     }
 
-    /// The current c of an LSTM: (L, B, H), or (L, H) unbatched; nil for RNN and GRU.
-    public var c: FloatTensor? {
-        core.hasCellState ? FloatTensor(shape: stateShape(core.hiddenSize), scalars: cell) : nil
+    /// The LSTM's c_n after the steps fed so far, like ``RecurrentOutput/cN``: (L, B, H),
+    /// or (L, H) unbatched; nil for RNN and GRU.
+    public var cN: FloatTensor? {
+        core.hasCellState ? FloatTensor(uncheckedShape: stateShape(core.hiddenSize), scalars: cell) : nil
     }
+
+    /// The current h, under its old name.
+    @available(*, deprecated, renamed: "hN")
+    public var h: FloatTensor { hN }
+
+    /// The current c, under its old name.
+    @available(*, deprecated, renamed: "cN")
+    public var c: FloatTensor? { cN }
 
     private func stateShape(_ columns: Int) -> [Int] {
         batchSize.map { [core.numLayers, $0, columns] } ?? [core.numLayers, columns]

@@ -1,5 +1,5 @@
 import Foundation
-public import TorchCheckpoint
+public import TorchTensor
 
 /// Why a layer could not be built from a `TensorSource`.
 ///
@@ -40,6 +40,4 @@ public enum WeightLoadingError: Error, LocalizedError, Equatable, Sendable {
 }
 
 /// `[4, 3]` → `(4, 3)`, torch's way of printing a shape.
-func format(_ shape: [Int]) -> String {
-    "(" + shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? ",)" : ")")
-}
+func format(_ shape: [Int]) -> String { TensorShape.format(shape) }

@@ -44,20 +44,11 @@ func describe(_ error: any Error) -> String {
 
 /// JSON text for plain values, with keys in the order given.
 enum JSONText {
+    /// A JSON string literal, escaped as the safetensors writer escapes header strings.
     static func string(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
+        var bytes: [UInt8] = []
+        SafetensorsWriter.appendString(s, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func number(_ d: Double) -> String {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TorchCheckpoint
 import TorchNN
+import TorchParity
 
 /// `ptconvert verify DIR...`: runs golden fixtures made by PyTorch through the
 /// Swift layers and compares every result.

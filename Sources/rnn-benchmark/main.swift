@@ -89,7 +89,7 @@ if !json {
     print("module  T    B    I    H    layers  bidir  median ms     min ms  (\(iterations) iterations, \(warmup) warm-up)")
 }
 for (index, config) in configs.enumerated() where onlyConfig == nil || onlyConfig == index {
-    let input = FloatTensor(
+    let input = try FloatTensor(
         shape: [config.T, config.B, config.I],
         scalars: (0..<config.T * config.B * config.I).map { _ in Float.random(in: -1...1, using: &generator) })
     for module in modules where onlyModule == nil || onlyModule == module {

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TorchCheckpoint
 import TorchNN
+import TorchParity
+import TorchTensor
 @testable import charlm
 
 /// The Swift layers generate exactly what torch generated from the same weights.

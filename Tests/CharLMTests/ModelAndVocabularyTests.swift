@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TorchCheckpoint
 import TorchNN
+import TorchTensor
 @testable import charlm
 
 @Suite("charlm: vocabulary, model assembly, sampling")

@@ -8,18 +8,21 @@ struct PTConvertEndToEndTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The binary SwiftPM built next to this test bundle.
-    static let binary: URL = {
+    static let binary = program("ptconvert")
+
+    /// A program of this package SwiftPM built next to this test bundle.
+    static func program(_ name: String) -> URL {
         var candidates: [URL] = []
         if let executable = Bundle.main.executableURL { candidates.append(executable.deletingLastPathComponent()) }
         candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
         candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
         candidates.append(root.appendingPathComponent(".build/debug"))
         for directory in candidates {
-            let url = directory.appendingPathComponent("ptconvert")
+            let url = directory.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
-        return root.appendingPathComponent(".build/debug/ptconvert")
-    }()
+        return root.appendingPathComponent(".build/debug/\(name)")
+    }
 
     struct Run {
         let status: Int32
@@ -28,8 +31,13 @@ struct PTConvertEndToEndTests {
     }
 
     static func ptconvert(_ arguments: [String]) throws -> Run {
+        try run(binary, arguments)
+    }
+
+    /// Runs `program` in the repository root and collects its exit status and output.
+    static func run(_ program: URL, _ arguments: [String]) throws -> Run {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = program
         process.arguments = arguments
         process.currentDirectoryURL = root
         let out = Pipe(), err = Pipe()

@@ -83,6 +83,6 @@ func expectValues(_ store: any TensorStore, _ tensor: StoredTensor, _ want: Expe
     default:
         let got = try store.integerTensor(tensor.name)
         #expect(got.shape == want.shape)
-        #expect(got.values == want.values.integers, "\(tensor.name)")
+        #expect(got.scalars == want.values.integers, "\(tensor.name)")
     }
 }

@@ -189,8 +189,8 @@ enum HostileCorpus {
         }
         if tensor.dtype.isInteger {
             let integers = try checkpoint.integerTensor(tensor.name)
-            if integers.values.count != tensor.elementCount {
-                problems.append("'\(tensor.name)': \(integers.values.count) integers for \(tensor.elementCount)")
+            if integers.scalars.count != tensor.elementCount {
+                problems.append("'\(tensor.name)': \(integers.scalars.count) integers for \(tensor.elementCount)")
             }
         }
         if tensor.dtype == .complex64 || tensor.dtype == .complex128 {

@@ -7,13 +7,14 @@ import TorchNN
 /// runs as written, on the bundled character model (fixtures/charlm/model.pt).
 @Suite("DocC Getting started examples")
 struct DocumentationExamplesTests {
-    static let modelPath = repositoryRoot.appendingPathComponent("fixtures/charlm/model.pt").path
+    static let modelPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("fixtures/charlm/model.pt").path
 
     @Test("from a .pt to a running LSTM in ten lines")
     func tenLines() throws {
         let checkpoint = try TensorFile.open(Self.modelPath)
         let lstm = try LSTM(loading: checkpoint, prefix: "rnn.")
-        let x = FloatTensor(shape: [20, 1, lstm.inputSize],
+        let x = try FloatTensor(shape: [20, 1, lstm.inputSize],
                             scalars: (0..<20 * lstm.inputSize).map { Float($0 % 7) / 7 })
         let result = try lstm(x)
         #expect(result.output.shape == [20, 1, 256])

@@ -11,7 +11,7 @@ struct LinearEmbeddingTests {
                                 bias: FloatTensor(shape: [2], scalars: [0.5, -1]))
         // rows [1, 1, 1] → [6.5, −1.5]; [2, 0, −2] → [−3.5, −4].
         let y = try linear(FloatTensor(shape: [1, 2, 3], scalars: [1, 1, 1, 2, 0, -2]))
-        #expect(y == FloatTensor(shape: [1, 2, 2], scalars: [6.5, -1.5, -3.5, -4]))
+        #expect(try y == FloatTensor(shape: [1, 2, 2], scalars: [6.5, -1.5, -3.5, -4]))
         #expect(try linear(FloatTensor(shape: [3], scalars: [1, 1, 1])) == FloatTensor(shape: [2], scalars: [6.5, -1.5]))
         let noBias = try Linear(weight: linear.weight)
         #expect(try noBias(FloatTensor(shape: [3], scalars: [1, 1, 1])) == FloatTensor(shape: [2], scalars: [6, -0.5]))
@@ -25,12 +25,12 @@ struct LinearEmbeddingTests {
         let loaded = try Linear(loading: dictionary, prefix: "head.")
         #expect(loaded.weight == linear.weight && loaded.bias == linear.bias)
         #expect(loaded.inputFeatures == 4 && loaded.outputFeatures == 2)
-        dictionary["head.bias"] = FloatTensor(zeros: [3])
+        dictionary["head.bias"] = try FloatTensor(zeros: [3])
         #expect(throws: WeightLoadingError.shapeMismatch(key: "head.bias", expected: [2], found: [3])) {
             try Linear(loading: dictionary, prefix: "head.")
         }
         dictionary["head.bias"] = nil
-        dictionary["head.scale"] = FloatTensor(zeros: [1])
+        dictionary["head.scale"] = try FloatTensor(zeros: [1])
         #expect(throws: WeightLoadingError.unexpectedKey("head.scale")) { try Linear(loading: dictionary, prefix: "head.") }
         #expect(throws: WeightLoadingError.missingKey("tail.weight")) { try Linear(loading: dictionary, prefix: "tail.") }
         #expect(throws: LayerInputError.shapeMismatch(argument: "input", expected: [5, 4], found: [5, 3])) {
@@ -46,15 +46,15 @@ struct LinearEmbeddingTests {
         var factory = TensorFactory(seed: 93)
         let x = factory.uniform([4, 5])
         let y = try linear(x)
-        for r in 0..<4 { expectClose(try linear(x.select(axis: 0, index: r)), y.select(axis: 0, index: r), tolerance: 1e-6) }
+        for r in 0..<4 { expectClose(try linear(x.select(axis: 0, index: r)), try y.select(axis: 0, index: r), tolerance: 1e-6) }
     }
 
     @Test("Embedding looks up rows; out-of-range and negative indices throw")
     func embedding() throws {
-        let table = FloatTensor(shape: [3, 2], scalars: [0, 1, 10, 11, 20, 21])
+        let table = try FloatTensor(shape: [3, 2], scalars: [0, 1, 10, 11, 20, 21])
         let embedding = try Embedding(weight: table)
         let y = try embedding([2, 0, 1, 2], shape: [2, 2])
-        #expect(y == FloatTensor(shape: [2, 2, 2], scalars: [20, 21, 0, 1, 10, 11, 20, 21]))
+        #expect(try y == FloatTensor(shape: [2, 2, 2], scalars: [20, 21, 0, 1, 10, 11, 20, 21]))
         #expect(try embedding([Int64(1)]) == FloatTensor(shape: [1, 2], scalars: [10, 11]))
         #expect(throws: LayerInputError.indexOutOfRange(position: 1, index: 3, count: 3)) { try embedding([0, 3]) }
         #expect(throws: LayerInputError.indexOutOfRange(position: 0, index: -1, count: 3)) { try embedding([-1]) }
@@ -62,7 +62,7 @@ struct LinearEmbeddingTests {
 
         var dictionary = embedding.stateDictionary(prefix: "embed.")
         #expect(try Embedding(loading: dictionary, prefix: "embed").weight == table)
-        dictionary["embed.bias"] = FloatTensor(zeros: [2])
+        dictionary["embed.bias"] = try FloatTensor(zeros: [2])
         #expect(throws: WeightLoadingError.unexpectedKey("embed.bias")) { try Embedding(loading: dictionary, prefix: "embed.") }
         let random = try Embedding(numEmbeddings: 100, embeddingDim: 50, seed: 94)
         let mean = random.weight.scalars.reduce(0, +) / 5000
@@ -88,9 +88,9 @@ struct LinearEmbeddingTests {
         #expect(logits.shape == [2, 4, 2])
         // Entry 1 has length 2: its padded outputs are zero, so the head gives exactly the bias there.
         let bias = try #require(head.bias)
-        #expect(logits.select(axis: 0, index: 1).select(axis: 0, index: 3) == bias)
+        #expect(try logits.select(axis: 0, index: 1).select(axis: 0, index: 3) == bias)
         // The last valid step's logits come from h_n of the top layer.
-        let top = encoded.hN.select(axis: 0, index: 1)
-        expectClose(try head(top).select(axis: 0, index: 0), logits.select(axis: 0, index: 0).select(axis: 0, index: 3), tolerance: 1e-6)
+        let top = try encoded.hN.select(axis: 0, index: 1)
+        try expectClose(try head(top).select(axis: 0, index: 0), logits.select(axis: 0, index: 0).select(axis: 0, index: 3), tolerance: 1e-6)
     }
 }

@@ -47,10 +47,10 @@ struct ShapeTests {
         let state = LSTMState(h: factory.uniform([4, 3, 4]), c: factory.uniform([4, 3, 4]))
         let reference = try lstm(timeMajor, initialState: state, lengths: [5, 2, 4])
         lstm.batchFirst = true
-        let batchMajor = FloatTensor.stack((0..<3).map { timeMajor.select(axis: 1, index: $0) }, axis: 0)
+        let batchMajor = FloatTensor.stack(try (0..<3).map { try timeMajor.select(axis: 1, index: $0) }, axis: 0)
         let result = try lstm(batchMajor, initialState: state, lengths: [5, 2, 4])
         for b in 0..<3 {
-            #expect(result.output.select(axis: 0, index: b) == reference.output.select(axis: 1, index: b))
+            #expect(try result.output.select(axis: 0, index: b) == reference.output.select(axis: 1, index: b))
         }
         #expect(result.hN == reference.hN)
         #expect(result.cN == reference.cN)
@@ -66,12 +66,12 @@ struct ShapeTests {
         let gruAll = try gru(input, initialState: h0)
         let lstmAll = try lstm(input)
         for b in 0..<4 {
-            let alone = input.select(axis: 1, index: b)
+            let alone = try input.select(axis: 1, index: b)
             let gruOne = try gru(alone, initialState: h0.select(axis: 1, index: b))
-            expectClose(gruOne.output, gruAll.output.select(axis: 1, index: b))
-            expectClose(gruOne.hN, gruAll.hN.select(axis: 1, index: b))
+            try expectClose(gruOne.output, gruAll.output.select(axis: 1, index: b))
+            try expectClose(gruOne.hN, gruAll.hN.select(axis: 1, index: b))
             let lstmOne = try lstm(alone)
-            expectClose(lstmOne.output, lstmAll.output.select(axis: 1, index: b))
+            try expectClose(lstmOne.output, lstmAll.output.select(axis: 1, index: b))
             expectClose(try #require(lstmOne.cN), try #require(lstmAll.cN).select(axis: 1, index: b))
         }
     }
@@ -81,7 +81,7 @@ struct ShapeTests {
         var factory = TensorFactory(seed: 21)
         let rnn = try RNN(inputSize: 2, hiddenSize: 3, numLayers: 2, seed: 22)
         let result = try rnn(factory.uniform([4, 2, 2]))
-        #expect(result.hN.select(axis: 0, index: 1) == result.output.select(axis: 0, index: 3))
+        #expect(try result.hN.select(axis: 0, index: 1) == result.output.select(axis: 0, index: 3))
     }
 
     @Test("stateDictionary uses torch's names and shapes, and loads back identically")
@@ -147,13 +147,13 @@ struct InputErrorTests {
     }
 
     @Test("a tensor whose scalars do not fill its shape")
-    func inconsistentTensor() {
-        var input = FloatTensor(zeros: [2, 2, 3])
+    func inconsistentTensor() throws {
+        var input = try FloatTensor(zeros: [2, 2, 3])
         input.shape = [2, 3, 3]
         #expect(throws: LayerInputError.inconsistentTensor(argument: "input", shape: [2, 3, 3], scalarCount: 12)) {
             try lstm(input)
         }
-        var h0 = FloatTensor(zeros: [2, 2, 4])
+        var h0 = try FloatTensor(zeros: [2, 2, 4])
         h0.scalars.removeLast()
         #expect(throws: LayerInputError.self) {
             try lstm(FloatTensor(zeros: [2, 2, 3]), initialState: LSTMState(h: h0, c: FloatTensor(zeros: [2, 2, 4])))
@@ -163,8 +163,8 @@ struct InputErrorTests {
     }
 
     @Test("initial states must match (L·D, B, H_out) and (L·D, B, H)")
-    func stateShapes() {
-        let input = FloatTensor(zeros: [5, 2, 3])
+    func stateShapes() throws {
+        let input = try FloatTensor(zeros: [5, 2, 3])
         #expect(throws: LayerInputError.shapeMismatch(argument: "h0", expected: [2, 2, 4], found: [1, 2, 4])) {
             try lstm(input, initialState: LSTMState(h: FloatTensor(zeros: [1, 2, 4]), c: FloatTensor(zeros: [2, 2, 4])))
         }
@@ -177,8 +177,8 @@ struct InputErrorTests {
     }
 
     @Test("lengths: one per entry, each in 1...T")
-    func lengths() {
-        let input = FloatTensor(zeros: [5, 2, 3])
+    func lengths() throws {
+        let input = try FloatTensor(zeros: [5, 2, 3])
         #expect(throws: LayerInputError.lengthsCount(expected: 2, found: 3)) { try gru(input, lengths: [1, 2, 3]) }
         #expect(throws: LayerInputError.lengthOutOfRange(batchIndex: 1, length: 6, steps: 5)) { try gru(input, lengths: [5, 6]) }
         #expect(throws: LayerInputError.lengthOutOfRange(batchIndex: 0, length: 0, steps: 5)) { try gru(input, lengths: [0, 5]) }
@@ -188,9 +188,9 @@ struct InputErrorTests {
     @Test("a cell state for a module without one")
     func cellStateForGRU() throws {
         let module = RecurrentModule.gru(gru)
-        #expect(throws: LayerInputError.self) { try module(FloatTensor(zeros: [2, 3]), c0: FloatTensor(zeros: [1, 4])) }
+        #expect(throws: LayerInputError.self) { try module(FloatTensor(zeros: [2, 3]), initialState: .lstm(LSTMState(h: FloatTensor(zeros: [1, 4]), c: FloatTensor(zeros: [1, 4])))) }
         let cell = RecurrentModule.gruCell(try GRUCell(inputSize: 3, hiddenSize: 4, seed: 1))
-        #expect(throws: LayerInputError.self) { try cell(FloatTensor(zeros: [3]), c0: FloatTensor(zeros: [4])) }
+        #expect(throws: LayerInputError.self) { try cell(FloatTensor(zeros: [3]), initialState: .lstm(LSTMState(h: FloatTensor(zeros: [4]), c: FloatTensor(zeros: [4])))) }
         #expect(throws: LayerInputError.self) { try cell(FloatTensor(zeros: [1, 3]), lengths: [1]) }
     }
 
@@ -202,7 +202,7 @@ struct InputErrorTests {
             try cell(FloatTensor(zeros: [2, 5]))
         }
         #expect(throws: LayerInputError.shapeMismatch(argument: "h", expected: [2, 4], found: [4])) {
-            try cell(FloatTensor(zeros: [2, 3]), state: LSTMState(h: FloatTensor(zeros: [4]), c: FloatTensor(zeros: [2, 4])))
+            try cell(FloatTensor(zeros: [2, 3]), initialState: LSTMState(h: FloatTensor(zeros: [4]), c: FloatTensor(zeros: [2, 4])))
         }
         #expect(throws: LayerInputError.empty(argument: "input", shape: [0, 3])) { try cell(FloatTensor(zeros: [0, 3])) }
     }

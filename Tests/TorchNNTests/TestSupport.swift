@@ -12,7 +12,7 @@ struct TensorFactory {
     }
 
     mutating func uniform(_ shape: [Int], scale: Float = 1) -> FloatTensor {
-        FloatTensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -scale...scale, using: &generator) })
+        FloatTensor(uncheckedShape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -scale...scale, using: &generator) })
     }
 }
 
@@ -32,28 +32,12 @@ func expectClose(_ a: FloatTensor, _ b: FloatTensor, tolerance: Float = 1e-5,
 }
 
 extension FloatTensor {
-    /// Entry `b` of axis `axis`, with that axis removed.
-    func select(axis: Int, index: Int) -> FloatTensor {
-        let outer = shape[..<axis].reduce(1, *)
-        let extent = shape[axis]
-        let inner = shape[(axis + 1)...].reduce(1, *)
-        var values: [Float] = []
-        values.reserveCapacity(outer * inner)
-        for o in 0..<outer {
-            let start = (o * extent + index) * inner
-            values.append(contentsOf: scalars[start..<start + inner])
-        }
-        var newShape = shape
-        newShape.remove(at: axis)
-        return FloatTensor(shape: newShape, scalars: values)
-    }
-
     /// The first `count` entries along axis 0.
     func prefix(_ count: Int) -> FloatTensor {
         let inner = shape.dropFirst().reduce(1, *)
         var newShape = shape
         newShape[0] = count
-        return FloatTensor(shape: newShape, scalars: Array(scalars[..<(count * inner)]))
+        return FloatTensor(uncheckedShape: newShape, scalars: Array(scalars[..<(count * inner)]))
     }
 
     /// Entries along axis 0 in reverse order.
@@ -63,21 +47,7 @@ extension FloatTensor {
         for t in stride(from: shape[0] - 1, through: 0, by: -1) {
             values.append(contentsOf: scalars[(t * inner)..<((t + 1) * inner)])
         }
-        return FloatTensor(shape: shape, scalars: values)
-    }
-
-    /// Concatenation along axis 0.
-    static func concatenate(_ parts: [FloatTensor]) -> FloatTensor {
-        var shape = parts[0].shape
-        shape[0] = parts.map { $0.shape[0] }.reduce(0, +)
-        return FloatTensor(shape: shape, scalars: parts.flatMap(\.scalars))
-    }
-
-    /// Inserts an axis of extent 1 at `axis`.
-    func expanded(axis: Int) -> FloatTensor {
-        var newShape = shape
-        newShape.insert(1, at: axis)
-        return FloatTensor(shape: newShape, scalars: scalars)
+        return FloatTensor(uncheckedShape: shape, scalars: values)
     }
 
     /// Columns `range` of the last axis.
@@ -88,7 +58,7 @@ extension FloatTensor {
         for r in 0..<rows { values.append(contentsOf: scalars[(r * width + range.lowerBound)..<(r * width + range.upperBound)]) }
         var newShape = shape
         newShape[newShape.count - 1] = range.count
-        return FloatTensor(shape: newShape, scalars: values)
+        return FloatTensor(uncheckedShape: newShape, scalars: values)
     }
 
     /// Stacks equally shaped tensors along a new axis `axis`.
@@ -102,7 +72,7 @@ extension FloatTensor {
         }
         var newShape = shape
         newShape.insert(parts.count, at: axis)
-        return FloatTensor(shape: newShape, scalars: values)
+        return FloatTensor(uncheckedShape: newShape, scalars: values)
     }
 }
 
@@ -135,7 +105,7 @@ struct RetypedSource: TensorSource {
         return try base.floatTensor(name)
     }
 
-    func integerTensor(_ name: String) throws -> (shape: [Int], values: [Int64]) {
+    func integerTensor(_ name: String) throws -> IntegerTensor {
         try base.integerTensor(name)
     }
 }

@@ -9,8 +9,8 @@ struct WeightLoadingTests {
     func lstmCheckpoint() throws -> TensorDictionary {
         var dictionary = try LSTM(inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, projSize: 2, seed: 1)
             .stateDictionary(prefix: "model.rnn.")
-        dictionary["model.head.weight"] = FloatTensor(zeros: [2, 4])
-        dictionary["model.rnn_extra.weight"] = FloatTensor(zeros: [1])
+        dictionary["model.head.weight"] = try FloatTensor(zeros: [2, 4])
+        dictionary["model.rnn_extra.weight"] = try FloatTensor(zeros: [1])
         return dictionary
     }
 
@@ -68,23 +68,23 @@ struct WeightLoadingTests {
     func unexpectedKey() throws {
         var dictionary = try lstmCheckpoint()
         #expect(throws: Never.self) { try LSTM(loading: dictionary, prefix: "model.rnn.") }
-        dictionary["model.rnn.weight_ih_l2"] = FloatTensor(zeros: [20, 4])
+        dictionary["model.rnn.weight_ih_l2"] = try FloatTensor(zeros: [20, 4])
         // l2 is now expected, so its other weights are missing.
         #expect(throws: WeightLoadingError.missingKey("model.rnn.weight_hh_l2")) {
             try LSTM(loading: dictionary, prefix: "model.rnn.")
         }
         dictionary["model.rnn.weight_ih_l2"] = nil
-        dictionary["model.rnn.running_mean"] = FloatTensor(zeros: [5])
+        dictionary["model.rnn.running_mean"] = try FloatTensor(zeros: [5])
         #expect(throws: WeightLoadingError.unexpectedKey("model.rnn.running_mean")) {
             try LSTM(loading: dictionary, prefix: "model.rnn.")
         }
         dictionary["model.rnn.running_mean"] = nil
-        dictionary["model.rnn.weight_ih"] = FloatTensor(zeros: [20, 3])
+        dictionary["model.rnn.weight_ih"] = try FloatTensor(zeros: [20, 3])
         #expect(throws: WeightLoadingError.unexpectedKey("model.rnn.weight_ih")) {
             try LSTM(loading: dictionary, prefix: "model.rnn.")
         }
         dictionary["model.rnn.weight_ih"] = nil
-        dictionary["model.rnn.weight_ih_l01"] = FloatTensor(zeros: [20, 3])
+        dictionary["model.rnn.weight_ih_l01"] = try FloatTensor(zeros: [20, 3])
         #expect(throws: WeightLoadingError.unexpectedKey("model.rnn.weight_ih_l01")) {
             try LSTM(loading: dictionary, prefix: "model.rnn.")
         }
@@ -93,32 +93,32 @@ struct WeightLoadingTests {
     @Test("weight_hr on a GRU is unexpected")
     func projectionOnGRU() throws {
         var dictionary = try GRU(inputSize: 2, hiddenSize: 4, seed: 1).stateDictionary()
-        dictionary["weight_hr_l0"] = FloatTensor(zeros: [4, 4])
+        dictionary["weight_hr_l0"] = try FloatTensor(zeros: [4, 4])
         #expect(throws: WeightLoadingError.unexpectedKey("weight_hr_l0")) { try GRU(loading: dictionary) }
     }
 
     @Test("a shape that does not fit names the key and both shapes")
     func shapeMismatch() throws {
         var dictionary = try lstmCheckpoint()
-        dictionary["model.rnn.weight_ih_l1"] = FloatTensor(zeros: [20, 5])
+        dictionary["model.rnn.weight_ih_l1"] = try FloatTensor(zeros: [20, 5])
         let error = WeightLoadingError.shapeMismatch(key: "model.rnn.weight_ih_l1", expected: [20, 4], found: [20, 5])
         #expect(throws: error) { try LSTM(loading: dictionary, prefix: "model.rnn.") }
         #expect(error.localizedDescription == "weight 'model.rnn.weight_ih_l1' has shape (20, 5); expected (20, 4)")
 
         var bias = try lstmCheckpoint()
-        bias["model.rnn.bias_ih_l0"] = FloatTensor(zeros: [19])
+        bias["model.rnn.bias_ih_l0"] = try FloatTensor(zeros: [19])
         #expect(throws: WeightLoadingError.shapeMismatch(key: "model.rnn.bias_ih_l0", expected: [20], found: [19])) {
             try LSTM(loading: bias, prefix: "model.rnn.")
         }
 
         var projection = try lstmCheckpoint()
-        projection["model.rnn.weight_hh_l0"] = FloatTensor(zeros: [20, 3])
+        projection["model.rnn.weight_hh_l0"] = try FloatTensor(zeros: [20, 3])
         #expect(throws: WeightLoadingError.shapeMismatch(key: "model.rnn.weight_hh_l0", expected: [20, 2], found: [20, 3])) {
             try LSTM(loading: projection, prefix: "model.rnn.")
         }
 
         var reverse = try GRU(inputSize: 2, hiddenSize: 3, bidirectional: true, seed: 1).stateDictionary()
-        reverse["weight_hh_l0_reverse"] = FloatTensor(zeros: [9, 2])
+        reverse["weight_hh_l0_reverse"] = try FloatTensor(zeros: [9, 2])
         #expect(throws: WeightLoadingError.shapeMismatch(key: "weight_hh_l0_reverse", expected: [9, 3], found: [9, 2])) {
             try GRU(loading: reverse)
         }
@@ -164,16 +164,16 @@ struct WeightLoadingTests {
         #expect(throws: WeightLoadingError.cannotInfer("there are no tensors under the prefix 'rnn.'")) {
             try LSTM(loading: empty, prefix: "rnn")
         }
-        let linear = TensorDictionary(["fc.weight": FloatTensor(zeros: [2, 2])])
+        let linear = TensorDictionary(["fc.weight": try FloatTensor(zeros: [2, 2])])
         #expect(throws: WeightLoadingError.self) { try RecurrentModule.load(from: linear, prefix: "fc.") }
         let twoGates = TensorDictionary([
-            "weight_ih_l0": FloatTensor(zeros: [8, 3]), "weight_hh_l0": FloatTensor(zeros: [8, 4]),
+            "weight_ih_l0": try FloatTensor(zeros: [8, 3]), "weight_hh_l0": try FloatTensor(zeros: [8, 4]),
         ])
         #expect(throws: WeightLoadingError.cannotInfer(
             "'weight_ih_l0' has 8 rows, which is not 1, 3 or 4 gates (RNN, GRU, LSTM) of hidden size 4")) {
             try RecurrentModule.load(from: twoGates)
         }
-        let vector = TensorDictionary(["weight_ih_l0": FloatTensor(zeros: [8]), "weight_hh_l0": FloatTensor(zeros: [8, 2])])
+        let vector = TensorDictionary(["weight_ih_l0": try FloatTensor(zeros: [8]), "weight_hh_l0": try FloatTensor(zeros: [8, 2])])
         #expect(throws: WeightLoadingError.self) { try RecurrentModule.load(from: vector) }
         #expect(throws: WeightLoadingError.cannotInfer(
             "unknown module kind 'Transformer'; expected one of RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell")) {
@@ -204,7 +204,8 @@ struct WeightLoadingTests {
     @Test("weights from real checkpoints in any floating dtype load as Float32")
     func checkpointDTypes() throws {
         for name in ["rnn_h512_fp16", "lstm_bf16", "gru_float64_weights", "lstm_noncontiguous", "gru_shared_storage"] {
-            let directory = goldenRoot.appendingPathComponent(name)
+            let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("fixtures/golden").appendingPathComponent(name)
             let checkpoint = try Checkpoint(contentsOf: directory.appendingPathComponent("model.pt"))
             let module = try RecurrentModule.load(from: checkpoint)
             #expect(module.stateDictionary().tensorNames == checkpoint.tensorNames, "\(name)")

@@ -80,7 +80,7 @@ enum AllowedGlobal: Equatable {
             guard Self.legacyTensorClasses.contains(name) else { return nil }
             self = .unsupportedTensor(global: "\(module).\(name)", kind: .sparse)
         case ("torch.cuda", _):
-            if let dtype = Self.storageClasses[name] {
+            if let dtype = DType(legacyStorageClass: name) {
                 self = .storageClass(dtype)
             } else if Self.legacyTensorClasses.contains(name) {
                 self = .tensorClass
@@ -88,7 +88,7 @@ enum AllowedGlobal: Equatable {
                 return nil
             }
         case ("torch", _):
-            if let dtype = Self.storageClasses[name] {
+            if let dtype = DType(legacyStorageClass: name) {
                 self = .storageClass(dtype)
             } else if let dtype = Self.dtypeNames[name] {
                 self = .dtype(dtype)
@@ -107,12 +107,6 @@ enum AllowedGlobal: Equatable {
             return nil
         }
     }
-
-    private static let storageClasses: [String: DType] = [
-        "FloatStorage": .float32, "DoubleStorage": .float64, "HalfStorage": .float16, "BFloat16Storage": .bfloat16,
-        "LongStorage": .int64, "IntStorage": .int32, "ShortStorage": .int16, "CharStorage": .int8,
-        "ByteStorage": .uint8, "BoolStorage": .bool, "ComplexFloatStorage": .complex64, "ComplexDoubleStorage": .complex128,
-    ]
 
     /// `torch.FloatTensor` and friends: legacy tensor classes, markers only.
     private static let legacyTensorClasses: Set<String> = [

@@ -23,7 +23,7 @@ import Foundation
 /// for tensor in file.tensors { print(tensor.name, tensor.dtype, tensor.shape) }
 /// let w = try file.floatTensor("rnn.weight_ih_l0")   // contiguous Float32
 /// ```
-public final class SafetensorsFile: TensorStore, @unchecked Sendable {
+public final class SafetensorsFile: TensorStore, Sendable {
     /// The path the file was read from, as given.
     public let path: String
     /// Every tensor in data-offset order (the order of the bytes in the file).

@@ -177,22 +177,17 @@ struct SafetensorsHeader {
         // `StoredTensor.elementCount` multiplies), the strides, and torch's
         // strides (which count zero extents as 1) -- all bounded by the product
         // of max(extent, 1).
-        var elements = 1
-        var strideProduct = dtype.itemSize
-        for extent in shape {
-            let (e, o1) = elements.multipliedReportingOverflow(by: extent)
-            let (s, o2) = strideProduct.multipliedReportingOverflow(by: max(extent, 1))
-            guard !o1, !o2 else { throw invalid("shape \(shapeText) overflows") }
-            elements = e
-            strideProduct = s
+        guard let elements = TensorShape.checkedElementCount(shape),
+              let byteCount = TensorShape.byteCount(elements: elements, itemSize: dtype.itemSize),
+              let strideBound = TensorShape.checkedElementCount(shape.map { max($0, 1) }),
+              TensorShape.byteCount(elements: strideBound, itemSize: dtype.itemSize) != nil else {
+            throw invalid("shape \(shapeText) overflows")
         }
-        let (byteCount, overflow) = elements.multipliedReportingOverflow(by: dtype.itemSize)
-        guard !overflow else { throw invalid("shape \(shapeText) overflows") }
         var strides = [Int](repeating: 1, count: shape.count)
         var stride = 1
         for axis in shape.indices.reversed() {
             strides[axis] = stride
-            stride *= shape[axis]  // cannot overflow: bounded by strideProduct above
+            stride *= shape[axis]  // cannot overflow: bounded by strideBound above
         }
 
         // data_offsets

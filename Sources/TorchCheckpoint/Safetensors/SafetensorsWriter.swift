@@ -135,8 +135,8 @@ public enum SafetensorsWriter {
 
     /// A JSON string literal, escaped as serde_json escapes it: `"`, `\` and
     /// control characters (`\b \f \n \r \t`, others as `\u00XX`); all other
-    /// characters as raw UTF-8.
-    static func appendString(_ string: String, to json: inout [UInt8]) {
+    /// characters as raw UTF-8. The package's one JSON string escaper (ptconvert's JSON output uses it too).
+    package static func appendString(_ string: String, to json: inout [UInt8]) {
         json.append(UInt8(ascii: "\""))
         for byte in string.utf8 {
             switch byte {

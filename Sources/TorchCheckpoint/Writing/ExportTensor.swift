@@ -2,11 +2,8 @@
 /// where its bytes come from. Writers call `bytes` once, when they reach the
 /// tensor, so a conversion holds one tensor in memory at a time.
 public struct ExportTensor: Sendable {
-    /// The name in the output file.
     public var name: String
-    /// The dtype written.
     public var dtype: DType
-    /// Sizes per axis.
     public var shape: [Int]
     /// Produces the tensor's contiguous, row-major, little-endian bytes
     /// (exactly `byteCount` of them).
@@ -15,7 +12,6 @@ public struct ExportTensor: Sendable {
     /// memory map (no copy), with a hook that releases them once written.
     var contents: (@Sendable () throws -> TensorBytes)?
 
-    /// A tensor to write whose bytes `bytes` produces when called.
     public init(name: String, dtype: DType, shape: [Int], bytes: @escaping @Sendable () throws -> [UInt8]) {
         self.name = name
         self.dtype = dtype
@@ -34,20 +30,17 @@ public struct ExportTensor: Sendable {
         return tensor
     }
 
-    /// Number of elements: the product of ``shape``.
-    public var elementCount: Int { shape.reduce(1, *) }
-    /// Bytes `bytes` must produce: elements × the dtype's size.
-    public var byteCount: Int { elementCount * dtype.itemSize }
+    /// The number of elements (saturating at `Int.max`; writers check with `checkedByteCount`).
+    public var elementCount: Int { TensorShape.count(ofChecked: shape) }
+    /// The bytes the tensor takes (saturating at `Int.max`; writers check with `checkedByteCount`).
+    public var byteCount: Int { TensorShape.byteCount(elements: elementCount, itemSize: dtype.itemSize) ?? .max }
 
     /// `byteCount` with checked arithmetic: a negative extent or an overflowing
     /// product is `WriteError.invalidShape`, naming `file`.
     func checkedByteCount(file: String) throws -> Int {
-        var count = dtype.itemSize
-        for extent in shape {
-            guard extent >= 0 else { throw WriteError.invalidShape(file: file, name: name, shape: shape) }
-            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-            guard !overflow else { throw WriteError.invalidShape(file: file, name: name, shape: shape) }
-            count = product
+        guard let elements = TensorShape.checkedElementCount(shape),
+              let count = TensorShape.byteCount(elements: elements, itemSize: dtype.itemSize) else {
+            throw WriteError.invalidShape(file: file, name: name, shape: shape)
         }
         return count
     }

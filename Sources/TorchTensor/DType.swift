@@ -65,7 +65,7 @@ public enum DType: String, Sendable, CaseIterable, Codable {
     /// Bytes to swap within each element when the file's byte order differs from
     /// the machine's (complex numbers swap each half on its own; packed bytes
     /// and bit containers are not numbers torch swaps).
-    var swapUnit: Int {
+    package var swapUnit: Int {
         switch self {
         case .complex32, .bcomplex32: return 2
         case .complex64: return 4

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 import TorchCheckpoint
-@testable import TorchNN
+import TorchNN
+@testable import TorchParity
 
 /// The repository root, found from this file's path (Tests/TorchNNTests/<file>).
 let repositoryRoot = URL(fileURLWithPath: #filePath)
@@ -110,7 +111,7 @@ struct GoldenFixtureTests {
         #expect(dictionary.tensorNames.contains { !$0.hasPrefix("model.encoder.rnn.") }, "the checkpoint holds other weights too")
         #expect(try GoldenFixture(directory: directory, weights: dictionary).verify().passed)
 
-        dictionary["model.encoder.rnn.extra"] = FloatTensor(zeros: [1])
+        dictionary["model.encoder.rnn.extra"] = try FloatTensor(zeros: [1])
         #expect(throws: WeightLoadingError.unexpectedKey("model.encoder.rnn.extra")) {
             try GoldenFixture(directory: directory, weights: dictionary)
         }
@@ -121,7 +122,7 @@ struct GoldenFixtureTests {
         let gru = try Checkpoint(contentsOf: plain.appendingPathComponent("model.pt"))
         for name in gru.tensorNames { unprefixed[name] = try gru.floatTensor(name) }
         #expect(try GoldenFixture(directory: plain, weights: unprefixed).verify().passed)
-        unprefixed["fc.weight"] = FloatTensor(zeros: [1])
+        unprefixed["fc.weight"] = try FloatTensor(zeros: [1])
         #expect(throws: WeightLoadingError.unexpectedKey("fc.weight")) {
             try GoldenFixture(directory: plain, weights: unprefixed)
         }

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 import TorchCheckpoint
-@testable import TorchNN
+import TorchNN
+@testable import TorchParity
 
 /// A copy of a committed fixture folder in a temporary directory, with `case.json` replaced.
 struct ScratchFixture: ~Copyable {

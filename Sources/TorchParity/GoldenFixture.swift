@@ -1,5 +1,6 @@
 public import Foundation
 public import TorchCheckpoint
+public import TorchNN
 
 /// A golden parity case made by real PyTorch (see `fixtures/golden/README.md`):
 /// a folder with `model.pt` or `model.safetensors` (weights), `golden.pt` (inputs and torch's results)
@@ -58,7 +59,7 @@ public struct GoldenFixture: Sendable {
     ///   - limits: resource budgets for reading `model.pt`, `model.safetensors` and `golden.pt`.
     /// - Throws: ``GoldenFixtureError`` for a missing file, a malformed case or golden tensor, or a
     ///   whole-module `model.pt` read without `full_model`; `CheckpointError` for an unreadable
-    ///   checkpoint; ``WeightLoadingError`` when the weights do not load strictly.
+    ///   checkpoint; `WeightLoadingError` when the weights do not load strictly.
     public init(directory: URL, fullModel: Bool = false, limits: ReadLimits = .default) throws {
         let checkpointURL = directory.appendingPathComponent("model.pt")
         let safetensorsURL = directory.appendingPathComponent("model.safetensors")
@@ -113,7 +114,7 @@ public struct GoldenFixture: Sendable {
             return value
         }
         lengths = golden.descriptor(of: "lengths") == nil ? nil
-            : try golden.integerTensor("lengths").values.map { Int(clamping: $0) }
+            : try golden.integerTensor("lengths").scalars.map { Int(clamping: $0) }
 
         switch testCase.model {
         case let .module(step):
@@ -152,10 +153,10 @@ public struct GoldenFixture: Sendable {
                 : "the first step takes floating-point input; found \(descriptor.dtype.rawValue)")
         }
         guard indices else { return try golden.floatTensor("input") }
-        let (shape, values) = try golden.integerTensor("input")
+        let indices = try golden.integerTensor("input")
         // Float represents every integer up to 2^24 exactly; larger indices would be rounded.
-        guard let outside = values.first(where: { abs($0) > 1 << 24 }) else {
-            return FloatTensor(shape: shape, scalars: values.map { Float($0) })
+        guard let outside = indices.scalars.first(where: { abs($0) > 1 << 24 }) else {
+            return try FloatTensor(shape: indices.shape, scalars: indices.scalars.map { Float($0) })
         }
         throw GoldenFixtureError.invalidTensor(file: file, name: "input", reason: "index \(outside) is beyond 2^24")
     }
@@ -165,7 +166,7 @@ public struct GoldenFixture: Sendable {
     public func run() throws -> RecurrentOutput {
         switch runner {
         case let .module(module):
-            return try module(input, h0: h0, c0: c0, lengths: lengths)
+            return try module.run(input, h0: h0, c0: c0, lengths: lengths)
         case let .steps(steps):
             let output = try steps(input, lengths: lengths)
             return RecurrentOutput(output: output, hN: output, cN: nil)

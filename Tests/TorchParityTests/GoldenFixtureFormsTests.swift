@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 import TorchCheckpoint
-@testable import TorchNN
+import TorchNN
+@testable import TorchParity
 
 /// Whole-module and TorchScript `model.pt`, tolerances chosen by golden.py, multi-step models.
 @Suite("Golden fixtures as users write them")

@@ -1,5 +1,6 @@
 import Foundation
 import TorchCheckpoint
+import TorchNN
 
 /// The outcome of ``GoldenFixture/verify()``.
 public struct GoldenReport: Sendable, Equatable, CustomStringConvertible {
@@ -58,9 +59,9 @@ public struct GoldenReport: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         var lines = ["\(passed ? "PASS" : "FAIL") \(name) (\(module), atol \(atol), rtol \(rtol))"]
         for c in comparisons {
-            var line = "  \(c.passed ? "ok  " : "FAIL") \(c.name) \(format(c.expectedShape))"
+            var line = "  \(c.passed ? "ok  " : "FAIL") \(c.name) \(TensorShape.format(c.expectedShape))"
             if c.actualShape != c.expectedShape {
-                line += " but got \(format(c.actualShape))"
+                line += " but got \(TensorShape.format(c.actualShape))"
             } else {
                 line += " max |err| \(c.maxAbsError)"
                 if c.mismatches > 0, let worst = c.worst { line += "; " + c.failureSummary(worst) }

@@ -1,4 +1,5 @@
 import Foundation
+import TorchNN
 
 /// Why a golden fixture folder could not be read. Every description is one line that
 /// names the file and, for `case.json`, the key (`steps[1].batch_first` inside a step).

@@ -1,9 +1,9 @@
 import Foundation
 import TorchCheckpoint
+import TorchNN
 
 /// A multi-step model loaded from `model.pt`: modules known to the library and the small head
-/// operations between them. The operations are private helpers of the parity checker, kept
-/// small on purpose until the library has a tensor core.
+/// operations between them (TorchTensor's operations).
 struct GoldenSteps: Sendable {
     enum Loaded: Sendable {
         case embedding(Embedding)
@@ -97,64 +97,19 @@ struct GoldenSteps: Sendable {
         switch operation {
         case .output: return value.tensor
         case .lastHidden:
+            // `h_n[-1]`: (L·D, B, H_out) → (B, H_out).
             guard case let .recurrent(result, _) = value else { return value.tensor }
-            return lastLayer(result.hN)
+            return try result.hN.select(axis: 0, index: -1)
         case .lastStep:
             guard case let .recurrent(result, batchFirst) = value else { return value.tensor }
-            return try lastValidStep(result.output, batchFirst: batchFirst, lengths: lengths)
-        case .relu: return map(value.tensor) { max($0, 0) }
-        case .tanh: return map(value.tensor) { Foundation.tanh($0) }
-        case .sigmoid: return map(value.tensor) { 1 / (1 + Foundation.exp(-$0)) }
-        case .softmax: return softmax(value.tensor, log: false)
-        case .logSoftmax: return softmax(value.tensor, log: true)
+            // Unbatched (T, F) → (F): the last step.
+            if result.output.rank == 2 { return try result.output.select(axis: 0, index: -1) }
+            return try result.output.lastValidStep(lengths: lengths, batchFirst: batchFirst)
+        case .relu: return value.tensor.relu()
+        case .tanh: return value.tensor.tanh()
+        case .sigmoid: return value.tensor.sigmoid()
+        case .softmax: return try value.tensor.softmax(axis: -1)
+        case .logSoftmax: return try value.tensor.logSoftmax(axis: -1)
         }
-    }
-
-    /// `h_n[-1]`: the last slice along the first axis, (L·D, B, H_out) → (B, H_out).
-    private static func lastLayer(_ hN: FloatTensor) -> FloatTensor {
-        let shape = Array(hN.shape.dropFirst())
-        let count = shape.reduce(1, *)
-        return FloatTensor(shape: shape, scalars: Array(hN.scalars.suffix(count)))
-    }
-
-    /// Each sequence's output at step `lengths[b] − 1` (T − 1 without lengths):
-    /// (T, B, F) or (B, T, F) → (B, F); unbatched (T, F) → (F).
-    private static func lastValidStep(_ output: FloatTensor, batchFirst: Bool, lengths: [Int]?) throws -> FloatTensor {
-        if output.shape.count == 2 {
-            let (steps, features) = (output.shape[0], output.shape[1])
-            return FloatTensor(shape: [features], scalars: Array(output.scalars[(steps - 1) * features ..< steps * features]))
-        }
-        let (first, second, features) = (output.shape[0], output.shape[1], output.shape[2])
-        let (steps, batch) = batchFirst ? (second, first) : (first, second)
-        if let lengths, lengths.count != batch || !lengths.allSatisfy({ (1...steps).contains($0) }) {
-            throw LayerInputError.unsupported("last_step needs one length in 1...\(steps) per sequence (\(batch)), got \(lengths)")
-        }
-        var scalars: [Float] = []
-        scalars.reserveCapacity(batch * features)
-        for b in 0..<batch {
-            let t = (lengths?[b] ?? steps) - 1
-            let row = batchFirst ? b * steps + t : t * batch + b
-            scalars += output.scalars[row * features ..< (row + 1) * features]
-        }
-        return FloatTensor(shape: [batch, features], scalars: scalars)
-    }
-
-    private static func map(_ x: FloatTensor, _ f: (Float) -> Float) -> FloatTensor {
-        FloatTensor(shape: x.shape, scalars: x.scalars.map(f))
-    }
-
-    /// Softmax (or its log) over the last axis, in Double and shifted by the row's maximum as torch does.
-    private static func softmax(_ x: FloatTensor, log: Bool) -> FloatTensor {
-        guard let width = x.shape.last, width > 0 else { return x }
-        var scalars = x.scalars
-        for start in stride(from: 0, to: scalars.count, by: width) {
-            let row = scalars[start ..< start + width].map(Double.init)
-            let top = row.max() ?? 0
-            let sum = row.reduce(0) { $0 + Foundation.exp($1 - top) }
-            for (offset, v) in row.enumerated() {
-                scalars[start + offset] = Float(log ? v - top - Foundation.log(sum) : Foundation.exp(v - top) / sum)
-            }
-        }
-        return FloatTensor(shape: x.shape, scalars: scalars)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TorchNN
 
 extension GoldenFixture {
     /// The contents of `case.json`: what the fixture's model is, how `model.pt` is read, and the tolerance.
