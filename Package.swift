@@ -77,6 +77,19 @@ let tools: [Target] = [
     .executableTarget(name: "load-benchmark", dependencies: ["TorchCheckpoint"], path: "Sources/load-benchmark"),
 ]
 
+// MARK: - Examples
+let examples: [Target] = [
+    // Text generation with the model tools/train_charlm.py trains (fixtures/charlm/).
+    .executableTarget(
+        name: "charlm",
+        dependencies: [
+            "TorchCheckpoint",
+            "TorchNN",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]
+    ),
+]
+
 // MARK: - Tests
 let tests: [Target] = [
     .testTarget(name: "TorchTensorTests", dependencies: ["TorchTensor", "TorchCheckpoint"]),
@@ -85,6 +98,7 @@ let tests: [Target] = [
     .testTarget(name: "TorchParityTests", dependencies: ["TorchParity", "TorchNN", "TorchCheckpoint"]),
     // Runs the built programs: ptconvert and the example models.
     .testTarget(name: "PTConvertTests", dependencies: ["ptconvert", "peak-memory", "speaker-embed", "g2p-decode", "TorchCheckpoint"]),
+    .testTarget(name: "CharLMTests", dependencies: ["charlm", "ptconvert", "TorchCheckpoint", "TorchNN", "TorchTensor", "TorchParity"]),
     // Runs one program and reports its own peak memory and CPU time (see its header).
     .executableTarget(name: "peak-memory", path: "Tests/Tools/peak-memory"),
 ]
@@ -103,6 +117,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
-    targets: systemLibraries + libraries + tools + tests,
+    targets: systemLibraries + libraries + tools + examples + tests,
     swiftLanguageModes: [.v6]
 )

@@ -16,6 +16,7 @@ import Foundation
 public final class Checkpoint: TensorStore, @unchecked Sendable {
     /// The path the checkpoint was read from, as given.
     public let path: String
+    /// Zip archive (torch ≥ 1.6) or legacy stream.
     public let format: CheckpointFormat
     /// Whether the storages were written big-endian (they are byte-swapped on read).
     public let isBigEndian: Bool
@@ -34,12 +35,14 @@ public final class Checkpoint: TensorStore, @unchecked Sendable {
     private var expansionTotal = 0
     private let lock = NSLock()
 
+    /// Opens and parses the checkpoint at a file URL; see ``init(path:limits:options:)``.
     public convenience init(contentsOf url: URL, limits: ReadLimits = .default, options: ReadOptions = ReadOptions()) throws {
         try self.init(path: url.path, limits: limits, options: options)
     }
 
     /// Opens and parses the checkpoint at `path`.
     /// - Parameters:
+    ///   - path: a `torch.save` file: a zip archive (torch ≥ 1.6) or a legacy stream.
     ///   - limits: resource budgets for untrusted input.
     ///   - options: `.placeholder` for unknown globals reads full-model pickles and
     ///     TorchScript archives (still without calling anything); the default refuses them.

@@ -48,6 +48,7 @@ public struct ReadLimits: Sendable {
     /// this much. `ptconvert --max-expansion SIZE` sets it.
     public var maxExpansionBytes = 1 << 30
 
+    /// The default limits; change single fields to raise one.
     public init() {}
 
     /// The expansion budget of a file of `fileSize` bytes: the larger of
@@ -57,5 +58,6 @@ public struct ReadLimits: Sendable {
         return max(overflow ? Int.max : scaled, maxExpansionBytes)
     }
 
+    /// The defaults every reader uses unless given others.
     public static let `default` = ReadLimits()
 }

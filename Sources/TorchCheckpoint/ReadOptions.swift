@@ -13,6 +13,7 @@ public struct ReadOptions: Sendable {
         case placeholder
     }
 
+    /// Refuse (the default) or build placeholders for globals outside the allowlist.
     public var unknownGlobals: UnknownGlobals
     /// TorchScript archives read with `.placeholder`: also list the tensors of
     /// `constants.pkl` (what the code calls `CONSTANTS.c0`, ...) as
@@ -20,6 +21,10 @@ public struct ReadOptions: Sendable {
     /// `torch.jit.load(f).state_dict()`, so they are left out by default.
     public var torchScriptConstants: Bool
 
+    /// Options for reading; the defaults read state dictionaries and refuse everything else.
+    /// - Parameters:
+    ///   - unknownGlobals: `.placeholder` to read `torch.save(model)` pickles and TorchScript archives.
+    ///   - torchScriptConstants: also list a TorchScript archive's `constants.pkl` tensors.
     public init(unknownGlobals: UnknownGlobals = .refuse, torchScriptConstants: Bool = false) {
         self.unknownGlobals = unknownGlobals
         self.torchScriptConstants = torchScriptConstants

@@ -11,6 +11,11 @@ public final class ShardedTensorStore: TensorStore, Sendable {
     let shardOfTensor: [String: Int]
     private let byName: [String: Int]
 
+    /// Reads the index and opens every shard it names (paths relative to the index's folder).
+    /// - Parameters:
+    ///   - indexPath: the `*.index.json` file.
+    ///   - limits: applied to each shard.
+    /// - Throws: ``CheckpointError/malformedIndex(file:reason:)`` for an index that is not a weight map, or a shard's own error.
     public init(indexPath: String, limits: ReadLimits = .default) throws {
         path = indexPath
         let data: Data
@@ -83,6 +88,12 @@ public final class ShardedTensorStore: TensorStore, Sendable {
 /// Opens any supported tensor file by its content: a torch.save checkpoint
 /// (zip or legacy), a safetensors file, or a sharded `*.index.json`.
 public enum TensorFile {
+    /// Opens `path` with the reader its content calls for.
+    /// - Parameters:
+    ///   - path: a `.pt`/`.pth`/`.bin` checkpoint, a `.safetensors` file, or a sharded `*.index.json`.
+    ///   - limits: resource budgets for untrusted input.
+    ///   - options: how to treat globals outside the allowlist (torch.save checkpoints only).
+    /// - Returns: a ``Checkpoint``, ``SafetensorsFile`` or ``ShardedTensorStore``.
     public static func open(_ path: String, limits: ReadLimits = .default, options: ReadOptions = ReadOptions()) throws -> any TensorStore {
         if path.hasSuffix(".index.json") {
             return try ShardedTensorStore(indexPath: path, limits: limits)

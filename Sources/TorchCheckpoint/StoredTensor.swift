@@ -3,7 +3,9 @@
 public struct StoredTensor: Sendable, Equatable {
     /// Flattened dotted name (`model.rnn.weight_ih_l0`; list indices as numbers).
     public let name: String
+    /// The storage's element type.
     public let dtype: DType
+    /// Sizes per axis, as torch reports `tensor.shape`; empty for a 0-d tensor.
     public let shape: [Int]
     /// In elements, as torch reports `tensor.stride()`.
     public let strides: [Int]
@@ -31,19 +33,27 @@ public struct StoredTensor: Sendable, Equatable {
         return true
     }
 
+    /// Name, dtype and shape, as layers ask for them.
     public var descriptor: TensorDescriptor { TensorDescriptor(name: name, dtype: dtype, shape: shape) }
 }
 
 /// A non-tensor leaf of the checkpoint (an epoch number, a learning rate, a run name).
 public enum CheckpointValue: Sendable, Equatable, CustomStringConvertible {
+    /// Python's `None`.
     case none
+    /// A Python `bool`.
     case bool(Bool)
+    /// A Python `int` that fits in 64 bits.
     case int(Int)
     /// An integer wider than 64 bits, in decimal.
     case bigInt(String)
+    /// A Python `float`.
     case float(Double)
+    /// A Python `complex`: real and imaginary parts.
     case complex(Double, Double)
+    /// A Python `str`.
     case string(String)
+    /// Python `bytes` or `bytearray`.
     case bytes([UInt8])
 
     public var description: String {
@@ -62,9 +72,12 @@ public enum CheckpointValue: Sendable, Equatable, CustomStringConvertible {
 
 /// A named non-tensor leaf.
 public struct NamedValue: Sendable, Equatable {
+    /// Flattened dotted path of the value (`epoch`, `optimizer.param_groups.0.lr`).
     public let name: String
+    /// The value itself.
     public let value: CheckpointValue
 
+    /// A value under a name.
     public init(name: String, value: CheckpointValue) {
         self.name = name
         self.value = value

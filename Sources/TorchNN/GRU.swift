@@ -14,16 +14,25 @@ public struct GRU: Module {
     public var hiddenSize: Int { core.hiddenSize }
     /// L.
     public var numLayers: Int { core.numLayers }
+    /// Whether the layer has the `bias_ih` and `bias_hh` parameters (torch's `bias`).
     public var bias: Bool { core.bias }
     /// Whether inputs and outputs are (B, T, ·) rather than (T, B, ·); h0 / h_n are unaffected.
     public var batchFirst: Bool {
         get { core.batchFirst }
         set { core.batchFirst = newValue }
     }
+    /// Whether each layer also runs in reverse (D = 2), its output concatenated after the forward one's.
     public var bidirectional: Bool { core.bidirectional }
 
     /// A new GRU with torch's default initialisation (every parameter uniform in ±1/√H).
-    /// - Parameter seed: makes the weights reproducible; nil draws a random seed.
+    /// - Parameters:
+    ///   - inputSize: I, torch's `input_size`: features per step.
+    ///   - hiddenSize: H, torch's `hidden_size`.
+    ///   - numLayers: L, torch's `num_layers`: stacked layers, each fed the previous one's output.
+    ///   - bias: whether the layers have `bias_ih_l{k}` and `bias_hh_l{k}`.
+    ///   - batchFirst: inputs and outputs are (B, T, ·) rather than (T, B, ·).
+    ///   - bidirectional: D = 2: a reverse direction per layer, its output concatenated after the forward one's.
+    ///   - seed: makes the weights reproducible; nil draws a random seed.
     /// - Throws: ``LayerInputError/invalidConfiguration(_:)`` for non-positive sizes.
     public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
                 bidirectional: Bool = false, seed: UInt64? = nil) throws {

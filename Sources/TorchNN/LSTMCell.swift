@@ -11,6 +11,7 @@ public struct LSTMCell: Module {
     public var inputSize: Int { core.inputSize }
     /// H.
     public var hiddenSize: Int { core.hiddenSize }
+    /// Whether the layer has the `bias_ih` and `bias_hh` parameters (torch's `bias`).
     public var bias: Bool { core.bias }
 
     /// A new cell with torch's default initialisation (uniform in ±1/√H).

@@ -98,6 +98,7 @@ public struct LoadReport: Sendable, Equatable {
     /// Tensors under the prefix that no parameter of the model used, in file order.
     public var unexpectedKeys: [String]
 
+    /// A report listing the keys no module used.
     public init(unexpectedKeys: [String] = []) {
         self.unexpectedKeys = unexpectedKeys
     }

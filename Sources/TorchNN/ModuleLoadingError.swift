@@ -8,6 +8,7 @@ public struct ModuleLoadingError: Error, LocalizedError, Equatable, Sendable {
     /// Each problem, in the order found (unexpected keys last).
     public var problems: [WeightLoadingError]
 
+    /// An error for the model under `prefix` with every problem found.
     public init(prefix: String, problems: [WeightLoadingError]) {
         self.prefix = prefix
         self.problems = problems

@@ -4,6 +4,8 @@
 /// `tanh` with the branch-free vector tanh of the step kernel, `relu` as `x > 0 ? x : 0` with NaN
 /// kept, as `torch.relu` does.
 public enum Nonlinearity: String, Sendable, CaseIterable, Codable {
+    /// h' = tanh(...), torch's default.
     case tanh
+    /// h' = max(0, ...).
     case relu
 }

@@ -10,7 +10,9 @@ public struct RNNCell: Module {
     public var inputSize: Int { core.inputSize }
     /// H.
     public var hiddenSize: Int { core.hiddenSize }
+    /// Whether the layer has the `bias_ih` and `bias_hh` parameters (torch's `bias`).
     public var bias: Bool { core.bias }
+    /// tanh or relu, torch's `nonlinearity`.
     public var nonlinearity: Nonlinearity { core.kernel.nonlinearity }
 
     /// A new cell with torch's default initialisation (uniform in ±1/√H).

@@ -9,20 +9,32 @@ public import TorchTensor
 /// let result = try module(input, initialState: .lstm(LSTMState(h: h0, c: c0)))
 /// ```
 public enum RecurrentModule: Module {
+    /// An `nn.RNN`.
     case rnn(RNN)
+    /// An `nn.LSTM`.
     case lstm(LSTM)
+    /// An `nn.GRU`.
     case gru(GRU)
+    /// An `nn.RNNCell`.
     case rnnCell(RNNCell)
+    /// An `nn.LSTMCell`.
     case lstmCell(LSTMCell)
+    /// An `nn.GRUCell`.
     case gruCell(GRUCell)
 
     /// torch's class names.
     public enum Kind: String, Sendable, CaseIterable, Codable {
+        /// `nn.RNN`.
         case rnn = "RNN"
+        /// `nn.LSTM`.
         case lstm = "LSTM"
+        /// `nn.GRU`.
         case gru = "GRU"
+        /// `nn.RNNCell`.
         case rnnCell = "RNNCell"
+        /// `nn.LSTMCell`.
         case lstmCell = "LSTMCell"
+        /// `nn.GRUCell`.
         case gruCell = "GRUCell"
 
         /// Whether this is a one-step cell rather than a sequence module.
@@ -43,6 +55,8 @@ public enum RecurrentModule: Module {
 
     /// Loads whichever recurrent module the weights under `prefix` describe.
     /// - Parameters:
+    ///   - source: the tensors, for example a `Checkpoint` or a `SafetensorsFile`.
+    ///   - prefix: the dotted key prefix of the module's weights (`"model.rnn."`); a missing final dot is added.
     ///   - kind: when given, a check: weights of another kind throw
     ///     ``WeightLoadingError/kindMismatch(expected:found:)``.
     ///   - nonlinearity: for RNN / RNNCell (not stored in the weights).

@@ -14,6 +14,7 @@ public struct RecurrentOutput: Sendable, Equatable {
     /// (L·D, B, H), or (L·D, H) unbatched: the LSTM's final cell state; nil for RNN and GRU.
     public var cN: FloatTensor?
 
+    /// A result from its parts (shapes as above).
     public init(output: FloatTensor, hN: FloatTensor, cN: FloatTensor?) {
         self.output = output
         self.hN = hN
@@ -28,6 +29,7 @@ public struct LSTMState: Sendable, Equatable {
     /// c: (L·D, B, H) for a layer, (B, H) for a cell; unbatched without the B axis.
     public var c: FloatTensor
 
+    /// A state from h and c (shapes as above).
     public init(h: FloatTensor, c: FloatTensor) {
         self.h = h
         self.c = c

@@ -6,6 +6,7 @@ import Foundation
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
+    /// A generator whose sequence is determined by `seed`.
     public init(seed: UInt64) {
         state = seed
     }

@@ -24,7 +24,9 @@ extension GoldenFixture {
 
         /// One step of a multi-step model.
         public enum Step: Sendable, Equatable {
+            /// A module with weights.
             case module(ModuleStep)
+            /// An operation without weights.
             case operation(Operation)
         }
 
@@ -40,6 +42,7 @@ extension GoldenFixture {
             /// torch's `nonlinearity` (RNN, RNNCell; `.tanh` for every other module).
             public var nonlinearity: Nonlinearity
 
+            /// A module step; the defaults are torch's.
             public init(module: String, prefix: String = "", batchFirst: Bool = false, nonlinearity: Nonlinearity = .tanh) {
                 self.module = module
                 self.prefix = prefix
@@ -59,6 +62,7 @@ extension GoldenFixture {
             case lastHidden = "h_n[-1]"
             /// Each sequence's output at its last valid step (`lengths[b] - 1`, else T - 1), (B, D·H_out).
             case lastStep = "last_step"
+            /// Element-wise activations.
             case relu, tanh, sigmoid
             /// Over the last axis.
             case softmax
@@ -66,13 +70,16 @@ extension GoldenFixture {
             case logSoftmax = "log_softmax"
         }
 
+        /// One recurrent module, or steps.
         public var model: Model
         /// An element passes when `|actual − expected| ≤ atol + rtol·|expected|`.
         public var atol: Double
+        /// Relative tolerance (see ``atol``).
         public var rtol: Double
         /// `model.pt` is a `torch.save(model)` pickle or a TorchScript archive: read it with inert placeholders.
         public var fullModel: Bool
 
+        /// A case with torch's default tolerance unless given.
         public init(model: Model, atol: Double = Case.defaultTolerance, rtol: Double = Case.defaultTolerance, fullModel: Bool = false) {
             self.model = model
             self.atol = atol

@@ -8,7 +8,9 @@ public struct GoldenReport: Sendable, Equatable, CustomStringConvertible {
     public struct Element: Sendable, Equatable {
         /// The element's position in the tensor's shape (torch's `t[i, j, k]`).
         public var index: [Int]
+        /// torch's value.
         public var expected: Double
+        /// The Swift layers' value.
         public var actual: Double
         /// `atol + rtol·|expected|` at this element.
         public var tolerance: Double
@@ -21,7 +23,9 @@ public struct GoldenReport: Sendable, Equatable, CustomStringConvertible {
     public struct Comparison: Sendable, Equatable {
         /// "output", "h_n" or "c_n".
         public var name: String
+        /// The golden tensor's shape.
         public var expectedShape: [Int]
+        /// The Swift result's shape.
         public var actualShape: [Int]
         /// max |actual − expected| (∞ when the shapes differ, NaN when a value is NaN).
         public var maxAbsError: Double
@@ -31,6 +35,7 @@ public struct GoldenReport: Sendable, Equatable, CustomStringConvertible {
         /// nil when the shapes differ or the tensor is empty.
         public var worst: Element?
 
+        /// Whether the shapes agree and every element is within tolerance.
         public var passed: Bool { expectedShape == actualShape && mismatches == 0 }
 
         /// Number of elements compared (of the expected tensor).
@@ -41,8 +46,11 @@ public struct GoldenReport: Sendable, Equatable, CustomStringConvertible {
     public var name: String
     /// The module ("LSTM") or the steps ("Embedding -> LSTM -> last_step -> Linear").
     public var module: String
+    /// The fixture's absolute tolerance.
     public var atol: Double
+    /// The fixture's relative tolerance.
     public var rtol: Double
+    /// Each compared tensor, in the order output, h_n, c_n.
     public var comparisons: [Comparison]
 
     /// Whether every compared tensor passed.

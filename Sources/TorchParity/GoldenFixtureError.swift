@@ -4,17 +4,23 @@ import TorchNN
 /// Why a golden fixture folder could not be read. Every description is one line that
 /// names the file and, for `case.json`, the key (`steps[1].batch_first` inside a step).
 public enum GoldenFixtureError: Error, LocalizedError, Equatable, Sendable {
+    /// The folder lacks `case.json`, `golden.pt` or `model.pt` (the path).
     case missingFile(String)
     /// `case.json` is not JSON; `reason` is the parser's account, with the position.
     case invalidJSON(file: String, reason: String)
+    /// `case.json` lacks a required key (`module` or `steps`).
     case missingKey(file: String, key: String)
     /// A key case.json does not have (a typo, or a key of the other form).
     case unknownKey(file: String, key: String)
+    /// Keys that exclude each other (`module` and `steps`).
     case conflictingKeys(file: String, keys: [String])
+    /// A key whose JSON type is not the one expected.
     case wrongType(file: String, key: String, expected: String)
+    /// A key whose value is not one allowed (an unknown module name, a negative tolerance).
     case invalidValue(file: String, key: String, value: String, expected: String)
     /// An option the module does not have (`nonlinearity` on an LSTM), set to anything but torch's default.
     case inapplicableOption(file: String, key: String, module: String, default: String)
+    /// `golden.pt` lacks a tensor the case needs (`input`, `output`, ...).
     case missingTensor(file: String, name: String)
     /// A tensor golden.pt must not hold for this case (an initial state in a multi-step case).
     case unexpectedTensor(file: String, name: String)

@@ -1,13 +1,19 @@
 /// The element types a checkpoint's storages hold, spelled as torch spells
 /// them without the `torch.` prefix (`float32`, `bfloat16`, `int64`, ...).
 public enum DType: String, Sendable, CaseIterable, Codable {
+    /// Floating point: `torch.float64`, `float32`, `float16` (half) and `bfloat16`.
     case float64, float32, float16, bfloat16
+    /// Integers and `torch.bool` (one byte per element, 0 or 1).
     case int64, int32, int16, int8, uint8, bool
+    /// Complex numbers of two float32 or two float64 parts, real first.
     case complex64, complex128
+    /// Unsigned integers torch 2.3 and later can store.
     case uint16, uint32, uint64
+    /// 8-bit floats: 4 exponent bits and 3 mantissa bits (no infinities), or 5 and 2.
     case float8_e4m3fn, float8_e5m2
     // The dtypes torch 2.15 saves through `torch.storage.UntypedStorage` (they
     // have no legacy `*Storage` class); appended so existing raw values keep their order.
+    /// 8-bit floats without negative zero (`fnuz`) and the exponent-only `e8m0fnu` scale type.
     case float8_e4m3fnuz, float8_e5m2fnuz, float8_e8m0fnu
     /// Complex numbers of two float16 (`torch.complex32`, `torch.chalf`) or two bfloat16 halves.
     case complex32, bcomplex32

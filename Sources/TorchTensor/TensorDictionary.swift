@@ -3,12 +3,15 @@ public struct TensorDictionary: TensorSource, Sendable, Equatable {
     public private(set) var tensorNames: [String] = []
     private var storage: [String: FloatTensor] = [:]
 
+    /// An empty dictionary.
     public init() {}
 
+    /// A dictionary of the given tensors, in the given order.
     public init(_ pairs: KeyValuePairs<String, FloatTensor>) {
         for (name, tensor) in pairs { self[name] = tensor }
     }
 
+    /// The tensor under `name`; setting nil removes it, setting a new name appends it to ``tensorNames``.
     public subscript(name: String) -> FloatTensor? {
         get { storage[name] }
         set {

@@ -1,9 +1,13 @@
 /// Shape and element type of a named tensor, known without reading its data.
 public struct TensorDescriptor: Sendable, Equatable {
+    /// Flattened dotted name (`rnn.weight_ih_l0`).
     public var name: String
+    /// The stored element type (layers convert floating ones to Float32).
     public var dtype: DType
+    /// Sizes per axis; empty for a 0-d tensor.
     public var shape: [Int]
 
+    /// A descriptor with the given name, dtype and shape.
     public init(name: String, dtype: DType, shape: [Int]) {
         self.name = name
         self.dtype = dtype

@@ -49,8 +49,10 @@ public final class SafetensorsFile: TensorStore, Sendable {
     }
 
     /// Opens and validates the file at `path`.
-    /// - Parameter limits: `maxDepth` bounds the nesting of the header's JSON
-    ///   (never deeper than 128, serde_json's limit, which the reference implementation applies).
+    /// - Parameters:
+    ///   - path: a `.safetensors` file.
+    ///   - limits: `maxDepth` bounds the nesting of the header's JSON
+    ///     (never deeper than 128, serde_json's limit, which the reference implementation applies).
     /// - Throws: `CheckpointError` naming the file (and the tensor, when one is
     ///   at fault): `.unreadable`, `.malformedSafetensors`,
     ///   `.malformedSafetensorsEntry`, `.unknownSafetensorsDType` or

@@ -25,6 +25,7 @@ public enum SafetensorsWriter {
     ///   - tensors: written in this order; names must be distinct and not
     ///     `__metadata__`; each `bytes()` must return exactly the tensor's byte
     ///     count, contiguous, row-major and little-endian.
+    ///   - path: the `.safetensors` file to write.
     ///   - metadata: the header's `__metadata__` map (omitted when nil).
     ///   - progress: called after each tensor with the tensor bytes written so
     ///     far (reaching the sum of the tensors' byte counts).

@@ -6,6 +6,7 @@ import Foundation
 public struct ConversionOptions: Sendable {
     /// The dtype floating tensors are written as.
     public enum Cast: String, Sendable, CaseIterable {
+        /// `keep` writes every dtype as stored; the others cast floating tensors to that dtype (round to nearest even).
         case keep, float32, float16, bfloat16
 
         var target: DType? {
@@ -21,7 +22,9 @@ public struct ConversionOptions: Sendable {
     /// A rename rule: `pattern` (a regular expression) replaced by `replacement`
     /// (which may use `$1`-style group references) in every name.
     public struct Rename: Sendable {
+        /// The regular expression (`NSRegularExpression` syntax), matched anywhere in a name.
         public let pattern: String
+        /// What each match becomes; `$1` refers to the first group.
         public let replacement: String
         let expression: NSRegularExpression
 
@@ -33,6 +36,8 @@ public struct ConversionOptions: Sendable {
             try self.init(pattern: String(rule[..<equals]), replacement: String(rule[rule.index(after: equals)...]))
         }
 
+        /// A rule from its two parts.
+        /// - Throws: ``ConversionError/invalidRename(rule:reason:)`` when `pattern` is not a valid regular expression.
         public init(pattern: String, replacement: String) throws {
             self.pattern = pattern
             self.replacement = replacement
@@ -53,9 +58,12 @@ public struct ConversionOptions: Sendable {
     /// whole components (`model` keeps `model` and `model.x`, strips `model.`,
     /// and leaves out `modelx`). Nil or empty keeps everything.
     public var select: String?
+    /// Rename rules, applied in order after ``select``.
     public var renames: [Rename]
+    /// The dtype floating tensors are written as.
     public var cast: Cast
 
+    /// Options; the defaults write every tensor under its own name and dtype.
     public init(select: String? = nil, renames: [Rename] = [], cast: Cast = .keep) {
         self.select = select
         self.renames = renames
@@ -76,17 +84,25 @@ public struct ConversionOptions: Sendable {
 
 /// The tensors a conversion writes, each with its source and output name.
 public struct ConversionPlan: Sendable {
+    /// One tensor of the plan.
     public struct Entry: Sendable {
+        /// The name in the source file.
         public let sourceName: String
+        /// The name it is written under, after selection and renames.
         public let outputName: String
+        /// The dtype in the source file.
         public let sourceDType: DType
+        /// The dtype it is written as.
         public let dtype: DType
+        /// Sizes per axis.
         public let shape: [Int]
+        /// Bytes it takes in the output.
         public var byteCount: Int {
             TensorShape.byteCount(elements: TensorShape.count(ofChecked: shape), itemSize: dtype.itemSize) ?? .max
         }
     }
 
+    /// Every tensor to write, in source order.
     public let entries: [Entry]
     /// Non-tensor values under the selection (an `epoch`, an optimizer's
     /// `param_groups` settings), by source name in file order: no output
@@ -94,6 +110,8 @@ public struct ConversionPlan: Sendable {
     public let droppedValueNames: [String]
     private let store: any TensorStore
 
+    /// Plans the conversion of `store` without reading any values.
+    /// - Throws: ``ConversionError`` when nothing is selected, two tensors would get one name, a name would be empty, or a cast is impossible.
     public init(source store: any TensorStore, options: ConversionOptions = ConversionOptions()) throws {
         self.store = store
         var entries: [Entry] = []
@@ -184,10 +202,15 @@ public struct ConversionPlan: Sendable {
 
 /// Why a conversion plan cannot be made.
 public enum ConversionError: Error, LocalizedError, Equatable, Sendable {
+    /// A rename rule that is not `PATTERN=REPLACEMENT` or whose pattern is not a regular expression.
     case invalidRename(rule: String, reason: String)
+    /// Two source tensors (`first`, `second`) would both be written as `name`.
     case nameCollision(name: String, first: String, second: String)
+    /// Selection or renames leave a tensor's name empty.
     case emptyName(source: String)
+    /// No tensor is under the selected prefix (or the file has none).
     case nothingSelected(file: String, prefix: String?)
+    /// A cast asked of a tensor whose dtype cannot be cast (only floating dtypes are).
     case unsupportedCast(name: String, from: DType, to: DType)
 
     public var errorDescription: String? {

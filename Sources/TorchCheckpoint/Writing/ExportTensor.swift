@@ -2,8 +2,11 @@
 /// where its bytes come from. Writers call `bytes` once, when they reach the
 /// tensor, so a conversion holds one tensor in memory at a time.
 public struct ExportTensor: Sendable {
+    /// The name in the output file.
     public var name: String
+    /// The dtype written.
     public var dtype: DType
+    /// Sizes per axis.
     public var shape: [Int]
     /// Produces the tensor's contiguous, row-major, little-endian bytes
     /// (exactly `byteCount` of them).
@@ -12,6 +15,7 @@ public struct ExportTensor: Sendable {
     /// memory map (no copy), with a hook that releases them once written.
     var contents: (@Sendable () throws -> TensorBytes)?
 
+    /// A tensor to write whose bytes `bytes` produces when called.
     public init(name: String, dtype: DType, shape: [Int], bytes: @escaping @Sendable () throws -> [UInt8]) {
         self.name = name
         self.dtype = dtype

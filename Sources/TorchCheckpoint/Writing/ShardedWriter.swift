@@ -25,7 +25,9 @@ public enum TensorFileFormat: String, Sendable, CaseIterable {
 public enum ShardedWriter {
     /// Consecutive groups of tensors of at most `maxShardBytes` together; a
     /// larger tensor gets a shard of its own. Nil: one group of everything.
-    /// - Parameter byteCounts: each tensor's size in bytes, in order (not negative).
+    /// - Parameters:
+    ///   - byteCounts: each tensor's size in bytes, in order (not negative).
+    ///   - maxShardBytes: the most bytes of tensors one shard holds, or nil for no limit.
     /// - Returns: index ranges into `byteCounts`, covering it in order (one
     ///   empty range when there are no tensors).
     public static func shardRanges(byteCounts: [Int], maxShardBytes: Int?) -> [Range<Int>] {
@@ -87,6 +89,12 @@ public enum ShardedWriter {
     /// destination, and the temporary files are renamed into place only when
     /// all are complete; on failure none is left behind.
     /// - Parameters:
+    ///   - tensors: written in this order; names must be distinct.
+    ///   - output: the file to write; when sharded, the shards and the index go beside it,
+    ///     named after it (`model.safetensors` gives `model-00001-of-00002.safetensors` and
+    ///     `model.safetensors.index.json`).
+    ///   - format: safetensors or `.pt`.
+    ///   - maxShardBytes: the most tensor bytes one shard holds; nil writes one file.
     ///   - metadata: safetensors' `__metadata__` (ignored for `.pt`).
     ///   - progress: called with the tensor bytes written so far, across shards.
     /// - Returns: the files written, shards first, then the index when sharded.

@@ -16,6 +16,8 @@ public enum TorchZipWriter {
     /// complete, so `path` holds either its previous contents or the whole new
     /// archive, and nothing is left behind when writing fails.
     /// - Parameters:
+    ///   - tensors: written in this order, each under its name; names must be distinct.
+    ///   - path: the `.pt` file to write.
     ///   - topFolder: the archive's top folder; torch uses the file's stem.
     ///   - progress: called with the tensor bytes written so far.
     /// - Throws: `WriteError` (`.duplicateName`, `.unsupportedDType`,
