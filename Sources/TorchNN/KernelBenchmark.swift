@@ -8,7 +8,7 @@ public enum KernelBenchmark {
     /// GFLOP/s of independent vector multiply-adds on the calling thread: the peak
     /// the step kernel is compared against (one core; 2 flops per lane and FMA).
     public static func fmaPeakGFLOPS() -> Double {
-        let variant = trk_active_variant()
+        let variant = KernelVariant.active.cValue
         let flopsPerRound = Double(2 * 24 * Int(trk_variant_lanes(variant)))
         var best = 0.0
         var sink: Float = 0
@@ -28,6 +28,7 @@ public enum KernelBenchmark {
     public static func stepGFLOPS(module: String, batch B: Int, hidden H: Int, calls: Int = 50) -> Double {
         let kind: trk_kind = module == "LSTM" ? TRK_LSTM : module == "GRU" ? TRK_GRU : TRK_RNN_TANH
         let G = Int(trk_gate_count(kind))
+        let variant = KernelVariant.active.cValue
         var generator = SeededGenerator(seed: 7)
         let weight = PackedMatrix(generator.uniform(count: G * H * H, bound: 1 / Float(H).squareRoot()),
                                   rows: G * H, depth: H, gates: G)
@@ -59,7 +60,7 @@ public enum KernelBenchmark {
                                     // Alternate the two h buffers, as the driver does.
                                     step.a = UnsafePointer(hidden.baseAddress! + (call % 2) * B * H)
                                     step.out = hidden.baseAddress! + (1 - call % 2) * B * H
-                                    trk_prepare(&step)
+                                    trk_prepare_variant(&step, variant)
                                     trk_run(&step, 0, groups)
                                 }
                             }

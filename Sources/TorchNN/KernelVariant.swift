@@ -9,7 +9,9 @@ internal import CRecurrentKernels
 /// the environment variable `TORCHNN_KERNEL` (`portable`, `avx2` or `avx512`) when it
 /// names a variant this CPU supports, otherwise the best one the CPU supports (an
 /// unknown or unsupported value is reported once on standard error and ignored).
-/// ``select(_:)`` overrides that at run time, for example to test each variant.
+/// ``withVariant(_:_:)`` overrides it for the calls made inside a closure (on the current
+/// task only, so other work running meanwhile is unaffected: use it to compare variants);
+/// ``select(_:)`` overrides it for the whole process.
 public enum KernelVariant: String, Sendable, CaseIterable, CustomStringConvertible {
     /// 4-lane vectors every target has (SSE2 on x86-64, NEON on arm64), no FMA.
     case portable
@@ -57,11 +59,26 @@ public enum KernelVariant: String, Sendable, CaseIterable, CustomStringConvertib
     /// The best variant this CPU supports.
     public static var best: KernelVariant { KernelVariant(trk_best_variant()) }
 
-    /// The variant the layers use now.
-    public static var active: KernelVariant { KernelVariant(trk_active_variant()) }
+    /// The variant the layers use now, on this task: the one ``withVariant(_:_:)`` set
+    /// around the caller, else the process-wide choice.
+    public static var active: KernelVariant { scoped ?? KernelVariant(trk_active_variant()) }
 
-    /// Makes every layer use `variant` from now on (process-wide), or, with nil, the
-    /// best supported variant (ignoring `TORCHNN_KERNEL`).
+    /// The variant ``withVariant(_:_:)`` set for the current task, if any.
+    @TaskLocal static var scoped: KernelVariant?
+
+    /// Runs `body` with every layer call it makes on the current task using `variant`
+    /// (a layer call captures the variant when it starts, so its helper thread uses the
+    /// same one). Other tasks and threads keep theirs: two variants can run side by side.
+    /// - Throws: ``KernelVariantError/unsupported(_:)`` when this CPU cannot run
+    ///   `variant` (`body` is then not run), or what `body` throws.
+    public static func withVariant<Result>(_ variant: KernelVariant, _ body: () throws -> Result) throws -> Result {
+        guard variant.isSupported else { throw KernelVariantError.unsupported(variant) }
+        return try $scoped.withValue(variant, operation: body)
+    }
+
+    /// Makes every layer use `variant` from now on (process-wide, except inside
+    /// ``withVariant(_:_:)``), or, with nil, the best supported variant (ignoring
+    /// `TORCHNN_KERNEL`). Calls already running may finish with the previous variant.
     /// - Throws: ``KernelVariantError/unsupported(_:)`` when this CPU cannot run it
     ///   (the active variant is then unchanged).
     public static func select(_ variant: KernelVariant?) throws(KernelVariantError) {

@@ -3,11 +3,11 @@ import Testing
 import TorchCheckpoint
 @testable import TorchNN
 
-/// Every kernel variant this CPU supports against the portable one, and every golden
-/// fixture under each variant. The variant is process-wide, so this suite (the only
-/// code that changes it) runs serially and restores the automatic choice after each test;
-/// other suites running meanwhile get a correct variant either way.
-@Suite("Kernel variants", .serialized)
+/// Every kernel variant this CPU supports against the portable one. Variants are chosen
+/// with `KernelVariant.withVariant`, which holds for the test's own task only: the
+/// process-wide choice, which other suites running meanwhile use, never changes (a
+/// global switch here once made another suite's exact comparison of two runs fail).
+@Suite("Kernel variants")
 struct KernelVariantTests {
     /// The variants compared against portable (portable itself is covered by the goldens).
     static let accelerated = KernelVariant.supported.filter { $0 != .portable }
@@ -25,12 +25,32 @@ struct KernelVariantTests {
         let before = KernelVariant.active
         for variant in KernelVariant.allCases where !variant.isSupported {
             #expect(throws: KernelVariantError.unsupported(variant)) { try KernelVariant.select(variant) }
+            #expect(throws: KernelVariantError.unsupported(variant)) {
+                try KernelVariant.withVariant(variant) { Issue.record("ran the body of an unsupported variant") }
+            }
             #expect(KernelVariant.active == before)
         }
-        try KernelVariant.select(.portable)
-        #expect(KernelVariant.active == .portable)
-        try KernelVariant.select(nil)
-        #expect(KernelVariant.active == KernelVariant.best)
+        // Re-selecting the process-wide variant in force changes nothing for other suites.
+        try KernelVariant.select(before)
+        #expect(KernelVariant.active == before)
+    }
+
+    @Test("withVariant holds inside its closure only, nested and on this task alone")
+    func scopedSelection() async throws {
+        let before = KernelVariant.active
+        for variant in KernelVariant.supported {
+            try KernelVariant.withVariant(variant) {
+                #expect(KernelVariant.active == variant)
+                try KernelVariant.withVariant(.portable) { #expect(KernelVariant.active == .portable) }
+                #expect(KernelVariant.active == variant)
+            }
+            #expect(KernelVariant.active == before)
+        }
+        // A detached task does not inherit the scope; a child task does.
+        await KernelVariant.$scoped.withValue(.portable) {
+            #expect(await Task.detached { KernelVariant.active }.value == before)
+            #expect(await Task { KernelVariant.active }.value == .portable)
+        }
     }
 
     @Test("TORCHNN_KERNEL: a supported name is honoured; anything else falls back to the best with a note")
@@ -103,13 +123,10 @@ struct KernelVariantTests {
                                   bidirectional: shape.bidirectional, seed: 7))
         }
         func run() throws -> RecurrentOutput {
-            try module(input, h0: h0, c0: shape.module == "LSTM" ? c0 : nil, lengths: shape.lengths)
+            try module.run(input, h0: h0, c0: shape.module == "LSTM" ? c0 : nil, lengths: shape.lengths)
         }
-        try KernelVariant.select(.portable)
-        defer { try? KernelVariant.select(nil) }
-        let reference = try run()
-        try KernelVariant.select(variant)
-        let result = try run()
+        let reference = try KernelVariant.withVariant(.portable, run)
+        let result = try KernelVariant.withVariant(variant, run)
         expectClose(result.output, reference.output, tolerance: 2e-5, "output")
         expectClose(result.hN, reference.hN, tolerance: 2e-5, "h_n")
         if let c = reference.cN { expectClose(try #require(result.cN), c, tolerance: 2e-5, "c_n") }
@@ -131,9 +148,7 @@ struct KernelVariantTests {
         var factory = TensorFactory(seed: 93)
         let x = factory.uniform([rows, features])
         let linear = try Linear(inputFeatures: features, outputFeatures: outputs, seed: 4)
-        try KernelVariant.select(variant)
-        defer { try? KernelVariant.select(nil) }
-        let y = try linear(x)
+        let y = try KernelVariant.withVariant(variant) { try linear(x) }
         #expect(y.shape == [rows, outputs])
         var worst = 0.0
         for row in [0, 1, MatrixProduct.rowSlice - 1, MatrixProduct.rowSlice, rows - 1] {
@@ -158,13 +173,10 @@ struct KernelVariantTests {
         let linear = try Linear(inputFeatures: 21, outputFeatures: 67, seed: 3)
         let wide = factory.uniform([300, 21])
         func run() throws -> [FloatTensor] {
-            let state = try lstm(x, state: LSTMState(h: h, c: h))
-            return [state.h, state.c, try gru(x, state: h), try linear(x), try linear(wide)]
+            let state = try lstm(x, initialState: LSTMState(h: h, c: h))
+            return [state.h, state.c, try gru(x, initialState: h), try linear(x), try linear(wide)]
         }
-        try KernelVariant.select(.portable)
-        defer { try? KernelVariant.select(nil) }
-        let reference = try run()
-        try KernelVariant.select(variant)
-        for (result, expected) in zip(try run(), reference) { expectClose(result, expected, tolerance: 2e-5) }
+        let reference = try KernelVariant.withVariant(.portable, run)
+        for (result, expected) in zip(try KernelVariant.withVariant(variant, run), reference) { expectClose(result, expected, tolerance: 2e-5) }
     }
 }
