@@ -39,7 +39,7 @@ void trk_pack(const float *weight, ptrdiff_t rows, ptrdiff_t depth, int gates, f
     const ptrdiff_t units = rows / gates;
     const ptrdiff_t blocks = (units + TRK_PANEL - 1) / TRK_PANEL;
     const ptrdiff_t panels = blocks * gates;
-    const int group = gates > 1 ? gates : 2;
+    const int group = gates > 1 ? gates : TRK_LINEAR_GROUP;
     for (ptrdiff_t p = 0; p < panels; p++) {
         const ptrdiff_t u = p / gates, g = p % gates;
         // The panels of one column group are interleaved row by row (one stream to read).
@@ -58,7 +58,7 @@ void trk_pack(const float *weight, ptrdiff_t rows, ptrdiff_t depth, int gates, f
 ptrdiff_t trk_group_count(const trk_step *step) {
     const int gates = trk_gate_count(step->kind);
     const ptrdiff_t units = (step->units + TRK_PANEL - 1) / TRK_PANEL;
-    return gates > 1 ? units : (units + 1) / 2;
+    return gates > 1 ? units : (units + TRK_LINEAR_GROUP - 1) / TRK_LINEAR_GROUP;
 }
 
 // MARK: - Variants

@@ -592,7 +592,7 @@ static const F(block_fn) F(blocks)[4][12] = {
 
 TRK_TARGET void F(trk_run)(const trk_step *s, ptrdiff_t begin, ptrdiff_t end) {
     const int gates = trk_gate_count(s->kind);
-    const int group = gates > 1 ? gates : 2;
+    const int group = gates > 1 ? gates : TRK_LINEAR_GROUP;
     const ptrdiff_t units = (s->units + TRK_PANEL - 1) / TRK_PANEL;
     const ptrdiff_t panels = units * gates;
     const int rmax = group <= 2 ? TRK_RN : group == 3 ? TRK_R3 : TRK_R4;

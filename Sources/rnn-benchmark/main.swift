@@ -24,6 +24,7 @@ var kernelReport = true
 var kernelOnly = false
 var set = "standard"
 var filters: [String] = []
+var linearShape: (M: Int, N: Int, K: Int)?
 var arguments = CommandLine.arguments.dropFirst()
 
 func fail(_ message: String) -> Never {
@@ -37,6 +38,11 @@ while let argument = arguments.popFirst() {
     case "--list": listOnly = true
     case "--no-kernel": kernelReport = false
     case "--kernel-only": kernelOnly = true
+    case "--linear":
+        // M,N,K: times Linear(K → N) over an (M, K) input (the input projection's shape) and exits.
+        guard let value = arguments.popFirst(), case let sizes = value.split(separator: ",").compactMap({ Int($0) }),
+              sizes.count == 3, sizes.allSatisfy({ $0 > 0 }) else { fail("--linear needs M,N,K (positive integers)") }
+        linearShape = (sizes[0], sizes[1], sizes[2])
     case "--iterations":
         guard let value = arguments.popFirst().flatMap(Int.init), value > 0 else { fail("--iterations needs a positive integer") }
         iterations = value
@@ -51,6 +57,17 @@ while let argument = arguments.popFirst() {
     default:
         fail("usage: rnn-benchmark [--set named|standard|full] [--filter TEXT]... [--json] [--iterations N] [--list] [--no-kernel] [--kernel-only]")
     }
+}
+
+if let (M, N, K) = linearShape {
+    let linear = try Linear(inputFeatures: K, outputFeatures: N, seed: 1)
+    var generator = SeededGenerator(seed: 2)
+    let x = try FloatTensor(shape: [M, K], scalars: (0..<M * K).map { _ in Float.random(in: -1...1, using: &generator) })
+    let (median, minimum, _) = try measure(iterations: iterations) { try linear(x).scalars[0] }
+    print(String(format: "Linear M=%d N=%d K=%d (%@, OpenBLAS %@): median %.3f ms, min %.3f ms, %.1f GFLOP/s at the median",
+                 M, N, K, KernelVariant.active.rawValue, KernelVariant.openBLASCore, median, minimum,
+                 2 * Double(M * N * K) / median / 1e6))
+    exit(0)
 }
 
 let selected = matrix(set).filter { config in filters.isEmpty || filters.contains { config.name.contains($0) } }
