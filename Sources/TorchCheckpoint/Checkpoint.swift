@@ -27,6 +27,8 @@ public final class Checkpoint: TensorStore, @unchecked Sendable {
 
     let file: MappedFile
     let limits: ReadLimits
+    /// ``ReadOptions/verifiesStoredChecksums``.
+    private let verifiesStoredChecksums: Bool
     private let byName: [String: Int]
     private let storageSource: StorageSource
     private var storageCache: [String: ByteRegion] = [:]
@@ -67,6 +69,7 @@ public final class Checkpoint: TensorStore, @unchecked Sendable {
         defer { parsed.arena.release() }
         format = parsed.format
         isBigEndian = parsed.isBigEndian
+        verifiesStoredChecksums = options.verifiesStoredChecksums
         storageSource = parsed.storages
         let placeholders = options.unknownGlobals == .placeholder && !parsed.isFlatStateDict
         let flat = try Flattener(file: path, limits: limits, placeholderMode: placeholders)
@@ -100,7 +103,7 @@ public final class Checkpoint: TensorStore, @unchecked Sendable {
         if let growth = try storageSource.inflatedGrowth(for: key, file: file, limits: limits) {
             try chargeExpansion(growth, as: "record " + key, tensor: tensor, callerHoldsLock: true)
         }
-        let region = try storageSource.bytes(for: key, file: file, limits: limits)
+        let region = try storageSource.bytes(for: key, file: file, limits: limits, verifyStored: verifiesStoredChecksums)
         storageCache[key] = region
         return region
     }
@@ -160,11 +163,11 @@ enum StorageSource {
         return entry.uncompressedSize - entry.compressedSize
     }
 
-    func bytes(for key: String, file: MappedFile, limits: ReadLimits) throws -> ByteRegion {
+    func bytes(for key: String, file: MappedFile, limits: ReadLimits, verifyStored: Bool) throws -> ByteRegion {
         switch self {
         case let .zip(entries):
             guard let entry = entries[key] else { throw CheckpointError.missingStorage(file: file.path, key: key) }
-            return try ZipArchive.contents(of: entry, in: file, limits: limits)
+            return try ZipArchive.contents(of: entry, in: file, limits: limits, verifyStored: verifyStored)
         case let .legacy(ranges):
             guard let range = ranges[key] else { throw CheckpointError.missingStorage(file: file.path, key: key) }
             return ByteRegion(file: file, range: range)

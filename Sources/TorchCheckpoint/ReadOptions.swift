@@ -20,13 +20,24 @@ public struct ReadOptions: Sendable {
     /// `constants.c0`, ... after the state_dict. They are not part of
     /// `torch.jit.load(f).state_dict()`, so they are left out by default.
     public var torchScriptConstants: Bool
+    /// Check the CRC-32 of each stored (uncompressed) storage record of a zip
+    /// checkpoint when it is first read (the default), or trust it, as
+    /// `torch.load` does: torch 2.15 checks no CRC, with or without `mmap=True`
+    /// (a byte flipped in a storage loads silently; `tools/bench_load.py crc`
+    /// shows it). The check is one extra pass over the record, which costs about
+    /// as much as reading it once (see BENCHMARKS.md). Pickles and deflated
+    /// records are checked either way.
+    public var verifiesStoredChecksums: Bool
 
     /// Options for reading; the defaults read state dictionaries and refuse everything else.
     /// - Parameters:
     ///   - unknownGlobals: `.placeholder` to read `torch.save(model)` pickles and TorchScript archives.
     ///   - torchScriptConstants: also list a TorchScript archive's `constants.pkl` tensors.
-    public init(unknownGlobals: UnknownGlobals = .refuse, torchScriptConstants: Bool = false) {
+    ///   - verifiesStoredChecksums: false to skip the CRC-32 check of stored storage records.
+    public init(unknownGlobals: UnknownGlobals = .refuse, torchScriptConstants: Bool = false,
+                verifiesStoredChecksums: Bool = true) {
         self.unknownGlobals = unknownGlobals
         self.torchScriptConstants = torchScriptConstants
+        self.verifiesStoredChecksums = verifiesStoredChecksums
     }
 }

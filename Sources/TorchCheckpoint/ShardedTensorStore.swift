@@ -15,8 +15,9 @@ public final class ShardedTensorStore: TensorStore, Sendable {
     /// - Parameters:
     ///   - indexPath: the `*.index.json` file.
     ///   - limits: applied to each shard.
+    ///   - options: applied to each `.pt`/`.bin` shard.
     /// - Throws: ``CheckpointError/malformedIndex(file:reason:)`` for an index that is not a weight map, or a shard's own error.
-    public init(indexPath: String, limits: ReadLimits = .default) throws {
+    public init(indexPath: String, limits: ReadLimits = .default, options: ReadOptions = ReadOptions()) throws {
         path = indexPath
         let data: Data
         do {
@@ -51,7 +52,7 @@ public final class ShardedTensorStore: TensorStore, Sendable {
         var shardOfTensor: [String: Int] = [:]
         var found: [String: StoredTensor] = [:]
         for file in files {
-            let shard = try TensorFile.open(folder.appendingPathComponent(file).path, limits: limits)
+            let shard = try TensorFile.open(folder.appendingPathComponent(file).path, limits: limits, options: options)
             for tensor in shard.tensors where fileOfTensor[tensor.name] == file {
                 shardOfTensor[tensor.name] = shards.count
                 found[tensor.name] = tensor
@@ -92,11 +93,12 @@ public enum TensorFile {
     /// - Parameters:
     ///   - path: a `.pt`/`.pth`/`.bin` checkpoint, a `.safetensors` file, or a sharded `*.index.json`.
     ///   - limits: resource budgets for untrusted input.
-    ///   - options: how to treat globals outside the allowlist (torch.save checkpoints only).
+    ///   - options: how to treat globals outside the allowlist and whether to check
+    ///     stored records' CRC-32 (torch.save checkpoints and their shards only).
     /// - Returns: a ``Checkpoint``, ``SafetensorsFile`` or ``ShardedTensorStore``.
     public static func open(_ path: String, limits: ReadLimits = .default, options: ReadOptions = ReadOptions()) throws -> any TensorStore {
         if path.hasSuffix(".index.json") {
-            return try ShardedTensorStore(indexPath: path, limits: limits)
+            return try ShardedTensorStore(indexPath: path, limits: limits, options: options)
         }
         // A directory or unreadable file is not safetensors: Checkpoint names what it is.
         if (try? looksLikeSafetensors(path)) == true {

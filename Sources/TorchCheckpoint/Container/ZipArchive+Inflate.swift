@@ -10,8 +10,10 @@ extension ZipArchive {
     /// The entry's bytes: a zero-copy slice of the map when stored, a buffer
     /// inflated by libzip when deflated. The CRC-32 is checked either way,
     /// except that a recorded CRC of 0 (torch's `set_crc32_options(False)`)
-    /// is accepted for stored entries.
-    static func contents(of entry: ZipEntry, in file: MappedFile, limits: ReadLimits) throws -> ByteRegion {
+    /// is accepted for stored entries, and that `verifyStored: false` skips
+    /// the check of stored entries (``ReadOptions/verifiesStoredChecksums``).
+    static func contents(of entry: ZipEntry, in file: MappedFile, limits: ReadLimits,
+                         verifyStored: Bool = true) throws -> ByteRegion {
         // The directory parser already checked this; a ZipEntry is a plain
         // struct, so check again before slicing the map.
         guard entry.dataOffset >= 0, entry.compressedSize >= 0, entry.dataOffset <= file.count,
@@ -21,7 +23,7 @@ extension ZipArchive {
         switch entry.method {
         case 0:
             let region = ByteRegion(file: file, range: entry.dataOffset..<(entry.dataOffset + entry.compressedSize))
-            if entry.crc32 != 0 {
+            if verifyStored, entry.crc32 != 0 {
                 let actual = region.withUnsafeBytes(CRC32.checksum)
                 guard actual == entry.crc32 else {
                     throw CheckpointError.crcMismatch(file: file.path, entry: entry.name, expected: entry.crc32, actual: actual)
