@@ -32,7 +32,7 @@ protocol SplitRunner: AnyObject {
 /// Nothing is allocated per step. The thread is started on first use and lives as
 /// long as the process.
 @available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *)
-final class GateWorker: SplitRunner, @unchecked Sendable {
+final class GateWorker: SplitRunner, Sendable {
     /// The worker, or nil when the process may use only one processor (a single-core
     /// machine, or an affinity mask such as `taskset -c 0`), where it could only compete
     /// with the caller for that core.

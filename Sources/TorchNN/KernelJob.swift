@@ -61,11 +61,11 @@ func claimWorker() -> (any SplitRunner)? {
 
 /// Runs `body` on the calling thread and, when the worker is free, the second closure
 /// on the worker at the same time; otherwise both one after the other.
-final class PairJob: SplitJob, @unchecked Sendable {
-    private let first: () -> Void
-    private let second: () -> Void
+final class PairJob: SplitJob, Sendable {
+    private let first: @Sendable () -> Void
+    private let second: @Sendable () -> Void
 
-    init(_ first: @escaping () -> Void, _ second: @escaping () -> Void) {
+    init(_ first: @escaping @Sendable () -> Void, _ second: @escaping @Sendable () -> Void) {
         self.first = first
         self.second = second
     }
