@@ -43,144 +43,147 @@ struct PickleMachine {
                 throw CheckpointError.limitExceeded(file: file, what: "pickle opcode count", limit: limits.maxOpcodes)
             }
             let offset = reader.position
-            guard let opcode = reader.byte() else {
+            guard let byte = reader.byte() else {
                 throw corrupt(offset, "the stream ends before STOP")
             }
+            guard let opcode = PickleOpcode(rawValue: byte) else {
+                throw CheckpointError.unknownOpcode(file: file, opcode: byte, offset: offset)
+            }
             switch opcode {
-            case 0x80: _ = try reader.take(1, at: offset)  // PROTO
-            case 0x95:  // FRAME: only a read hint, but one that must fit the stream, as Python checks
+            case .proto: _ = try reader.take(1, at: offset)
+            case .frame:  // only a read hint, but one that must fit the stream, as Python checks
                 let length = try reader.uint(8, at: offset)
                 guard length <= bytes.count - reader.position else {
                     throw corrupt(offset, "a frame of \(length) bytes runs past the end of the stream")
                 }
-            case 0x2E:  // STOP
+            case .stop:
                 let value = try pop(offset)
                 guard stack.isEmpty, metastack.isEmpty else { throw corrupt(offset, "values left on the stack at STOP") }
                 return (value, reader.position)
-            case 0x28:  // MARK
+            case .mark:
                 guard metastack.count < limits.maxDepth else {
                     throw CheckpointError.limitExceeded(file: file, what: "pickle MARK nesting", limit: limits.maxDepth)
                 }
                 metastack.append(stack)
                 stack = []
-            case 0x31:  // POP_MARK
+            case .popMark:
                 _ = try popMark(offset)
-            case 0x30: _ = try pop(offset)  // POP
-            case 0x32: push(try top(offset))  // DUP
+            case .pop: _ = try pop(offset)
+            case .dup: push(try top(offset))
 
             // Constants and numbers.
-            case 0x4E: push(.none)
-            case 0x88: push(.bool(true))
-            case 0x89: push(.bool(false))
-            case 0x4A: push(.int(Int(Int32(bitPattern: UInt32(try reader.uint(4, at: offset))))))  // BININT
-            case 0x4B: push(.int(try reader.uint(1, at: offset)))  // BININT1
-            case 0x4D: push(.int(try reader.uint(2, at: offset)))  // BININT2
-            case 0x8A: push(Self.long(try reader.take(try reader.uint(1, at: offset), at: offset)))  // LONG1
-            case 0x8B:  // LONG4: torch never writes integers this wide; huge ones only cost time
+            case .none: push(.none)
+            case .newTrue: push(.bool(true))
+            case .newFalse: push(.bool(false))
+            case .binInt: push(.int(Int(Int32(bitPattern: UInt32(try reader.uint(4, at: offset))))))
+            case .binInt1: push(.int(try reader.uint(1, at: offset)))
+            case .binInt2: push(.int(try reader.uint(2, at: offset)))
+            case .long1: push(Self.long(try reader.take(try reader.uint(1, at: offset), at: offset)))
+            case .long4:  // torch never writes integers this wide; huge ones only cost time
                 let digits = try reader.take(try reader.uint(4, at: offset), at: offset)
                 guard digits.count <= Self.maxIntegerBytes else {
                     throw CheckpointError.limitExceeded(file: file, what: "an integer of \(digits.count) bytes", limit: Self.maxIntegerBytes)
                 }
                 push(Self.long(digits))
-            case 0x49:  // INT (text; "00"/"01" are False/True)
+            case .int:  // text; "00"/"01" are False/True
                 let line = try reader.line(at: offset)
                 if line == "00" { push(.bool(false)) } else if line == "01" { push(.bool(true)) } else {
                     guard let value = Int(line) else { throw corrupt(offset, "INT argument '\(line.prefix(40))' is not an integer") }
                     push(.int(value))
                 }
-            case 0x4C:  // LONG (text, trailing L)
+            case .long:  // text, trailing L
                 var line = try reader.line(at: offset)
                 if line.hasSuffix("L") { line.removeLast() }
                 guard let value = Int(line) else { throw corrupt(offset, "LONG argument '\(line.prefix(40))' does not fit in 64 bits") }
                 push(.int(value))
-            case 0x47:  // BINFLOAT, big-endian IEEE double
+            case .binFloat:  // big-endian IEEE double
                 push(.float(Double(bitPattern: try reader.uintBigEndian(8, at: offset))))
-            case 0x46:  // FLOAT (text)
+            case .float:  // text
                 let line = try reader.line(at: offset)
                 guard let value = Double(line) else { throw corrupt(offset, "FLOAT argument '\(line.prefix(40))' is not a number") }
                 push(.float(value))
 
             // Strings and bytes.
-            case 0x58: push(.string(try reader.utf8(try reader.uint(4, at: offset), at: offset)))  // BINUNICODE
-            case 0x8C: push(.string(try reader.utf8(try reader.uint(1, at: offset), at: offset)))  // SHORT_BINUNICODE
-            case 0x8D: push(.string(try reader.utf8(try reader.uint(8, at: offset), at: offset)))  // BINUNICODE8
-            case 0x56: push(.string(try reader.line(at: offset)))  // UNICODE (raw-unicode-escape; ASCII in practice)
-            case 0x54: push(.string(try reader.latin1(try reader.uint(4, at: offset), at: offset)))  // BINSTRING
-            case 0x55: push(.string(try reader.latin1(try reader.uint(1, at: offset), at: offset)))  // SHORT_BINSTRING
-            case 0x53:  // STRING (text, quoted)
+            case .binUnicode: push(.string(try reader.utf8(try reader.uint(4, at: offset), at: offset)))
+            case .shortBinUnicode: push(.string(try reader.utf8(try reader.uint(1, at: offset), at: offset)))
+            case .binUnicode8: push(.string(try reader.utf8(try reader.uint(8, at: offset), at: offset)))
+            case .unicode: push(.string(try reader.line(at: offset)))  // raw-unicode-escape; ASCII in practice
+            case .binString: push(.string(try reader.latin1(try reader.uint(4, at: offset), at: offset)))
+            case .shortBinString: push(.string(try reader.latin1(try reader.uint(1, at: offset), at: offset)))
+            case .string:  // text, quoted
                 var line = try reader.line(at: offset)
                 guard line.count >= 2, let q = line.first, q == line.last, q == "'" || q == "\"" else {
                     throw corrupt(offset, "STRING argument is not quoted")
                 }
                 line.removeFirst(); line.removeLast()
                 push(.string(line))
-            case 0x42: push(.bytes(Array(try reader.take(try reader.uint(4, at: offset), at: offset))))  // BINBYTES
-            case 0x43: push(.bytes(Array(try reader.take(try reader.uint(1, at: offset), at: offset))))  // SHORT_BINBYTES
-            case 0x8E: push(.bytes(Array(try reader.take(try reader.uint(8, at: offset), at: offset))))  // BINBYTES8
-            case 0x96: push(.bytes(Array(try reader.take(try reader.uint(8, at: offset), at: offset))))  // BYTEARRAY8
+            case .binBytes: push(.bytes(Array(try reader.take(try reader.uint(4, at: offset), at: offset))))
+            case .shortBinBytes: push(.bytes(Array(try reader.take(try reader.uint(1, at: offset), at: offset))))
+            case .binBytes8: push(.bytes(Array(try reader.take(try reader.uint(8, at: offset), at: offset))))
+            case .byteArray8: push(.bytes(Array(try reader.take(try reader.uint(8, at: offset), at: offset))))
 
             // Containers.
-            case 0x7D: push(.dict(track(PickleDict())))  // EMPTY_DICT
-            case 0x5D: push(.list(track(PickleList())))  // EMPTY_LIST
-            case 0x29: push(.tuple([]))  // EMPTY_TUPLE
-            case 0x8F: push(.set(track(PickleSequence([]))))  // EMPTY_SET
-            case 0x64:  // DICT
+            case .emptyDict: push(.dict(track(PickleDict())))
+            case .emptyList: push(.list(track(PickleList())))
+            case .emptyTuple: push(.tuple([]))
+            case .emptySet: push(.set(track(PickleSequence([]))))
+            case .dict:
                 let items = try popMark(offset)
                 guard items.count % 2 == 0 else { throw corrupt(offset, "DICT with an odd number of items") }
                 let dict = track(PickleDict())
                 for i in stride(from: 0, to: items.count, by: 2) { try setItem(dict, items[i], items[i + 1], offset) }
                 push(.dict(dict))
-            case 0x6C: push(.list(track(PickleList(try popMark(offset)))))  // LIST
-            case 0x74: push(.tuple(PickleSequence(try popMark(offset))))  // TUPLE
-            case 0x85: let a = try pop(offset); push(.tuple([a]))  // TUPLE1
-            case 0x86: let b = try pop(offset), a = try pop(offset); push(.tuple([a, b]))  // TUPLE2
-            case 0x87: let c = try pop(offset), b = try pop(offset), a = try pop(offset); push(.tuple([a, b, c]))  // TUPLE3
-            case 0x91: push(.set(track(PickleSequence(try popMark(offset)))))  // FROZENSET
-            case 0x73:  // SETITEM
+            case .list: push(.list(track(PickleList(try popMark(offset)))))
+            case .tuple: push(.tuple(PickleSequence(try popMark(offset))))
+            case .tuple1: let a = try pop(offset); push(.tuple([a]))
+            case .tuple2: let b = try pop(offset), a = try pop(offset); push(.tuple([a, b]))
+            case .tuple3: let c = try pop(offset), b = try pop(offset), a = try pop(offset); push(.tuple([a, b, c]))
+            case .frozenSet: push(.set(track(PickleSequence(try popMark(offset)))))
+            case .setItem:
                 let value = try pop(offset), key = try pop(offset)
                 try setItem(try dictOnTop(offset, "SETITEM"), key, value, offset)
-            case 0x75:  // SETITEMS
+            case .setItems:
                 let items = try popMark(offset)
                 guard items.count % 2 == 0 else { throw corrupt(offset, "SETITEMS with an odd number of items") }
                 let dict = try dictOnTop(offset, "SETITEMS")
                 for i in stride(from: 0, to: items.count, by: 2) { try setItem(dict, items[i], items[i + 1], offset) }
-            case 0x61:  // APPEND
+            case .append:
                 let value = try pop(offset)
                 try listOnTop(offset, "APPEND").items.append(value)
-            case 0x65:  // APPENDS
+            case .appends:
                 let items = try popMark(offset)
                 try listOnTop(offset, "APPENDS").items.append(contentsOf: items)
-            case 0x90:  // ADDITEMS
+            case .addItems:
                 let items = try popMark(offset)
                 guard case let .set(existing) = try top(offset) else { throw corrupt(offset, "ADDITEMS on a value that is not a set") }
                 existing.append(contentsOf: items)
 
             // Memo.
-            case 0x68: try get(try reader.uint(1, at: offset), offset)  // BINGET
-            case 0x6A: try get(try reader.uint(4, at: offset), offset)  // LONG_BINGET
-            case 0x67:  // GET (text)
+            case .binGet: try get(try reader.uint(1, at: offset), offset)
+            case .longBinGet: try get(try reader.uint(4, at: offset), offset)
+            case .get:  // text
                 let line = try reader.line(at: offset)
                 guard let index = Int(line) else { throw corrupt(offset, "GET argument is not an integer") }
                 try get(index, offset)
-            case 0x71: try put(try reader.uint(1, at: offset), offset)  // BINPUT
-            case 0x72: try put(try reader.uint(4, at: offset), offset)  // LONG_BINPUT
-            case 0x70:  // PUT (text)
+            case .binPut: try put(try reader.uint(1, at: offset), offset)
+            case .longBinPut: try put(try reader.uint(4, at: offset), offset)
+            case .put:  // text
                 let line = try reader.line(at: offset)
                 guard let index = Int(line) else { throw corrupt(offset, "PUT argument is not an integer") }
                 try put(index, offset)
-            case 0x94: try put(memo.count, offset)  // MEMOIZE
+            case .memoize: try put(memo.count, offset)
 
             // Globals and object construction: allowlist and fixed rules only.
-            case 0x63:  // GLOBAL
+            case .global:
                 let module = try reader.line(at: offset)
                 let name = try reader.line(at: offset)
                 push(.global(try resolve(module: module, name: name, offset: offset)))
-            case 0x93:  // STACK_GLOBAL
+            case .stackGlobal:
                 guard case let .string(name) = try pop(offset), case let .string(module) = try pop(offset) else {
                     throw corrupt(offset, "STACK_GLOBAL needs two strings")
                 }
                 push(.global(try resolve(module: module, name: name, offset: offset)))
-            case 0x52:  // REDUCE
+            case .reduce:
                 let arguments = try pop(offset)
                 let callable = try pop(offset)
                 guard case let .tuple(args) = arguments else { throw corrupt(offset, "REDUCE arguments are not a tuple") }
@@ -188,14 +191,14 @@ struct PickleMachine {
                     throw corrupt(offset, "REDUCE on a \(callable.kindName), which is not an allowed callable")
                 }
                 push(try apply(global, Array(args), offset: offset))
-            case 0x81:  // NEWOBJ
+            case .newObj:
                 let arguments = try pop(offset)
                 let cls = try pop(offset)
                 guard case let .tuple(args) = arguments, case let .global(global) = cls else {
                     throw corrupt(offset, "NEWOBJ needs a class and an argument tuple")
                 }
                 push(try construct(global, Array(args), offset: offset))
-            case 0x92:  // NEWOBJ_EX
+            case .newObjEx:
                 _ = try pop(offset)
                 let arguments = try pop(offset)
                 let cls = try pop(offset)
@@ -203,25 +206,26 @@ struct PickleMachine {
                     throw corrupt(offset, "NEWOBJ_EX needs a class and an argument tuple")
                 }
                 push(try construct(global, Array(args), offset: offset))
-            case 0x62:  // BUILD
+            case .build:
                 let state = try pop(offset)
                 try build(try top(offset), state: state, offset: offset)
-            case 0x69:  // INST: names a class inline; only allowlisted ones, which never need it
+            case .inst:  // names a class inline; only allowlisted ones, which never need it
                 let module = try reader.line(at: offset)
                 let name = try reader.line(at: offset)
                 _ = try resolve(module: module, name: name, offset: offset)
                 throw corrupt(offset, "INST construction of '\(module).\(name)' is not supported")
-            case 0x6F:  // OBJ
+            case .obj:
                 let items = try popMark(offset)
                 guard case let .global(global)? = items.first else { throw corrupt(offset, "OBJ without a class") }
                 push(try construct(global, Array(items.dropFirst()), offset: offset))
 
             // Persistent ids: torch's storages.
-            case 0x51: push(try persistentLoad(try pop(offset), offset))  // BINPERSID
-            case 0x50: push(try persistentLoad(.string(try reader.line(at: offset)), offset))  // PERSID
+            case .binPersid: push(try persistentLoad(try pop(offset), offset))
+            case .persid: push(try persistentLoad(.string(try reader.line(at: offset)), offset))
 
-            default:
-                throw CheckpointError.unknownOpcode(file: file, opcode: opcode, offset: offset)
+            // Out-of-band buffers (protocol 5) cannot come from torch.save: refused like unknown opcodes.
+            case .nextBuffer, .readOnlyBuffer:
+                throw CheckpointError.unknownOpcode(file: file, opcode: byte, offset: offset)
             }
         }
     }
