@@ -103,22 +103,12 @@ final class ZipStorageTable {
     }
 
     func load(_ id: PickleValue, offset: Int, folder: String) throws -> PickleValue {
-        if case let .tuple(parts) = id, parts.count > 1, case let .global(.unsupportedTensor(name, kind)) = parts[1] {
-            throw CheckpointError.unsupportedTensorKind(file: path, global: name, kind: kind, offset: offset)
-        }
-        guard case let .tuple(parts) = id, parts.count == 5, case .string("storage") = parts[0],
-              case let .global(.storageClass(dtype)) = parts[1], case let .string(recordKey) = parts[2],
-              case let .int(count) = parts[4], count >= 0 else {
-            throw CheckpointError.corruptPickle(file: path, offset: offset, reason: "persistent id is not ('storage', <storage class>, key, location, numel)")
-        }
+        let id = try StoragePersistentID(id, parts: 5, shape: "('storage', <storage class>, key, location, numel)",
+                                         file: path, offset: offset)
+        let recordKey = id.key, dtype = id.dtype, count = id.count
         let key = folder == "data/" ? recordKey : folder + recordKey
-        let location: String
-        if case let .string(text) = parts[3] { location = text } else { location = "cpu" }
         if let known = records[key] {
-            guard known.dtype == dtype, known.count == count else {
-                throw CheckpointError.invalidTensor(file: path, name: "storage \(key)",
-                    reason: "referenced as \(known.count) \(known.dtype?.rawValue ?? "bytes") and as \(count) \(dtype?.rawValue ?? "bytes")")
-            }
+            try id.checkAgrees(withDType: known.dtype, count: known.count, storage: key, file: path)
             return .storage(known)
         }
         let entryName = top + folder + recordKey
@@ -130,7 +120,7 @@ final class ZipStorageTable {
             throw CheckpointError.invalidTensor(file: path, name: "storage \(key)",
                 reason: "\(count) \(dtype?.rawValue ?? "bytes") elements need \(overflow ? "more than Int.max" : String(bytes)) bytes, the record '\(entryName)' holds \(entry.uncompressedSize)")
         }
-        let record = StorageRecord(key: key, dtype: dtype, count: count, location: location)
+        let record = StorageRecord(key: key, dtype: dtype, count: count, location: id.location)
         records[key] = record
         entries[key] = entry
         return .storage(record)
