@@ -64,13 +64,20 @@ for round in $(seq "$ROUNDS"); do
     run "torch.load(mmap=True) .pt"           json "$PYTHON" tools/bench_load.py torch-mmap "$DIR/model.pt"
     run "swift read .safetensors"             json "$BIN/load-benchmark" "$DIR/model.safetensors"
     run "safetensors load_file .safetensors"  json "$PYTHON" tools/bench_load.py st-load "$DIR/model.safetensors"
+    # Writers start with no dirty pages left by the previous one (`sync`, untimed): otherwise
+    # whichever runs next pays for the previous gigabyte's writeback (seen: 0.4 s or 2.4 s
+    # for the same conversion).
+    sync
     run "ptconvert .safetensors -> .safetensors" wall "$BIN/ptconvert" convert "$DIR/model.safetensors" "$DIR/out.safetensors" --quiet
     rm -f "$DIR/out.safetensors"
+    sync
     run "cp .safetensors"                     wall cp "$DIR/model.safetensors" "$DIR/copy.safetensors"
     rm -f "$DIR/copy.safetensors"
+    sync
     run "ptconvert .pt -> .safetensors"       wall "$BIN/ptconvert" convert "$DIR/model.pt" "$DIR/out.safetensors" --quiet
     rm -f "$DIR/out.safetensors"
     if [[ -n ${PTCONVERT_BEFORE:-} ]]; then   # another build to compare with, e.g. an older commit's
+        sync
         run "ptconvert (before) .safetensors -> .safetensors" wall "$PTCONVERT_BEFORE" convert "$DIR/model.safetensors" "$DIR/out.safetensors" --quiet
         rm -f "$DIR/out.safetensors"
     fi

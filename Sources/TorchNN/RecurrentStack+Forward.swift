@@ -41,7 +41,7 @@ extension RecurrentStack {
         let expected = layout.unbatched
             ? [numLayers * directions, columns]
             : [numLayers * directions, layout.batch, columns]
-        guard let tensor else { return [Float](repeating: 0, count: expected.reduce(1, *)) }
+        guard let tensor else { return [Float](repeating: 0, count: TensorShape.count(ofChecked: expected)) }
         _ = try tensor.validated(argument)
         guard tensor.shape == expected else {
             throw LayerInputError.shapeMismatch(argument: argument, expected: expected, found: tensor.shape)

@@ -1,6 +1,7 @@
 import Foundation
 import TorchCheckpoint
 import TorchNN
+import TorchTensor
 
 /// The outcome of ``GoldenFixture/verify()``.
 public struct GoldenReport: Sendable, Equatable, CustomStringConvertible {
@@ -38,8 +39,9 @@ public struct GoldenReport: Sendable, Equatable, CustomStringConvertible {
         /// Whether the shapes agree and every element is within tolerance.
         public var passed: Bool { expectedShape == actualShape && mismatches == 0 }
 
-        /// Number of elements compared (of the expected tensor).
-        public var count: Int { expectedShape.reduce(1, *) }
+        /// Number of elements compared (of the expected tensor); `Int.max` for a shape
+        /// whose element count overflows (a report edited by hand), never a trap.
+        public var count: Int { TensorShape.count(ofChecked: expectedShape) }
     }
 
     /// The fixture folder's name.

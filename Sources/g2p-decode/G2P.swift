@@ -28,7 +28,7 @@ struct G2P: Module {
         var h = try encoder(graphemes(words), lengths: lengths).hN.select(axis: 0, index: -1)   // (B, H)
         var tokens = IntegerTensor([Int64](repeating: start, count: lengths.count))
         var decoded = [[Int64]](repeating: [], count: lengths.count), done = [Bool](repeating: false, count: lengths.count)
-        for _ in 0..<maxSteps where done.contains(false) {
+        for _ in 0..<max(maxSteps, 0) where done.contains(false) {
             h = try decoder(phonemes(tokens), initialState: h)
             tokens = try classifier(h).argmax(axis: 1)
             for (b, token) in tokens.scalars.enumerated() where !done[b] {

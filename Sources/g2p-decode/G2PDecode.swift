@@ -12,7 +12,7 @@ struct G2PDecode: ParsableCommand {
         discussion: """
             MODEL holds graphemes.*, encoder.*, phonemes.*, decoder.* and classifier.* under --prefix (loaded \
             strictly). INPUT holds int64 'words' (B, T) and 'lengths' (B). Prints one line per word: its phoneme \
-            indices, space-separated. Exit codes: 0 success, 2 an unreadable file or key.
+            indices, space-separated. Exit codes: 0 success, 2 an unreadable file or key, 64 a usage error.
             """)
 
     @Argument(help: "The checkpoint.") var model: String
@@ -20,7 +20,17 @@ struct G2PDecode: ParsableCommand {
     @Option(help: "The key prefix of the model's weights.") var prefix = ""
     @Option(help: "The token decoding starts from.") var start: Int64 = 1
     @Option(help: "The token that ends a word.") var end: Int64 = 2
-    @Option(help: "The most phonemes decoded per word.") var maxSteps = 12
+    @Option(help: "The most phonemes decoded per word (1...\(Self.maximumSteps)).") var maxSteps = 12
+
+    /// A bound on --max-steps: decoding stops at the end token anyway, and a word of
+    /// more phonemes than this is a model that never emits it.
+    static let maximumSteps = 10_000
+
+    func validate() throws {
+        guard (1...Self.maximumSteps).contains(maxSteps) else {
+            throw ValidationError("--max-steps must be between 1 and \(Self.maximumSteps), got \(maxSteps)")
+        }
+    }
 
     func run() throws {
         do {

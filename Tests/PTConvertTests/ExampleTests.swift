@@ -110,4 +110,13 @@ struct ExampleTests {
         #expect(run.stderr.contains("problems loading the model under 'model.'"), "\(run.stderr)")
         #expect(run.stderr.contains("unexpected weight 'graphemes.weight'") == false)
     }
+
+    @Test("g2p-decode refuses a --max-steps outside 1...10000 as a usage error, without crashing",
+          arguments: ["-1", "0", "10001", "99999999999999999999"])
+    func g2pRefusesBadMaxSteps(_ value: String) throws {
+        let run = try Self.run("g2p-decode", [Self.g2p.appendingPathComponent("model.pt").path,
+                                              Self.g2p.appendingPathComponent("words.safetensors").path, "--max-steps", value])
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.contains("--max-steps") && !run.stderr.contains("Fatal error"), "\(run.stderr)")
+    }
 }
