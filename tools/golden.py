@@ -60,7 +60,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 __all__ = [
     "save_golden", "run_golden", "module_kind", "choose_tolerance", "TOLERANCE_LADDER", "SAFETY_FACTOR",
-    "save_golden_steps", "run_steps", "TakeOutput", "TakeLastHidden", "LastValidStep",
+    "save_golden_steps", "run_steps", "TakeOutput", "TakeLastHidden", "LastValidStep", "L2Normalize",
 ]
 
 _SEQ_KINDS = ("RNN", "LSTM", "GRU")
@@ -418,8 +418,16 @@ class LastValidStep(nn.Module):
         return out[batch, last] if batch_first else out[last, batch]
 
 
+class L2Normalize(nn.Module):
+    """Step: ``F.normalize(x, p=2, dim=-1)``, x / max(||x||, 1e-12) over the last axis
+    (a speaker encoder's embedding head)."""
+
+    def forward(self, x):
+        return nn.functional.normalize(x, p=2.0, dim=-1)
+
+
 _OPS = {TakeOutput: "output", TakeLastHidden: "h_n[-1]", LastValidStep: "last_step",
-        nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid"}
+        nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid", L2Normalize: "normalize"}
 
 
 def _step_description(step: nn.Module, prefix: str) -> Dict[str, Any]:
@@ -427,6 +435,10 @@ def _step_description(step: nn.Module, prefix: str) -> Dict[str, Any]:
     for cls, op in _OPS.items():
         if type(step) is cls:
             return {"op": op}
+    if type(step) is nn.GELU:
+        if step.approximate != "none":
+            raise ValueError(f"nn.GELU(approximate={step.approximate!r}) is not supported; the step is the exact erf form")
+        return {"op": "gelu"}
     if type(step) in (nn.Softmax, nn.LogSoftmax):
         if step.dim not in (-1,):
             raise ValueError(f"{type(step).__name__} is supported over the last axis only (dim=-1), got dim={step.dim}")

@@ -2,6 +2,7 @@
 """Regenerate fixtures/golden/ and fixtures/golden-broken/ with real PyTorch.
 
     /path/to/venv/bin/python tools/make_golden_fixtures.py
+    /path/to/venv/bin/python tools/make_golden_fixtures.py --only NAME...   # just these extra cases
 
 Every case is deterministic (torch.manual_seed per case, derived from its
 name).  For every case the script also
@@ -34,7 +35,7 @@ from torch import nn
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from golden import (  # noqa: E402
-    LastValidStep, TakeLastHidden, TakeOutput, choose_tolerance, module_kind, run_golden, save_golden,
+    L2Normalize, LastValidStep, TakeLastHidden, TakeOutput, choose_tolerance, module_kind, run_golden, save_golden,
     save_golden_steps,
 )
 
@@ -576,6 +577,22 @@ class Classifier(nn.Module):
         self.log_softmax = nn.LogSoftmax(dim=-1)
 
 
+class EmbeddingHead(nn.Module):
+    """LSTM -> h_n[-1] -> Linear -> GELU -> Linear -> F.normalize: a speaker-encoder-like head."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(5, 8, 2, batch_first=True)
+        self.fc1 = nn.Linear(8, 10)
+        self.gelu = nn.GELU()
+        self.fc2 = nn.Linear(10, 6)
+        self.normalize = L2Normalize()
+
+    def forward(self, frames):
+        _, (h, _) = self.lstm(frames)
+        return self.normalize(self.fc2(self.gelu(self.fc1(h[-1]))))
+
+
 class Encoder(nn.Module):
     """Embedding -> bidirectional GRU -> h_n[-1] -> MLP -> softmax (saved as TorchScript)."""
 
@@ -633,6 +650,16 @@ def extra_cases():
                             nn.Linear(5, 2), nn.Sigmoid())
         save_golden_steps(seq, directory, torch.randn(6, 2, 3))
 
+    def embedding_head(directory):
+        _seed("steps_lstm_gelu_normalize")
+        model = EmbeddingHead().eval()
+        frames = torch.randn(3, 9, 5)
+        steps = [model.lstm, TakeLastHidden(), model.fc1, model.gelu, model.fc2, model.normalize]
+        golden = save_golden_steps(steps, directory, frames, model=model)
+        with torch.no_grad():
+            assert torch.allclose(golden["output"], model(frames), atol=1e-6), "steps differ from forward()"
+            assert torch.allclose(golden["output"].norm(dim=-1), torch.ones(3), atol=1e-5), "not unit length"
+
     return [
         ("lstm_deep_trained_scale", "LSTM", "3-layer LSTM(8, 24), weights x8 like trained ones, T=100: "
          "tolerance chosen by golden.py from torch's float32 error", deep),
@@ -646,6 +673,8 @@ def extra_cases():
          "tanh -> Linear -> softmax; model.pt is TorchScript", encoder),
         ("steps_linear_rnn_sigmoid", "steps", "nn.Sequential(Linear, RNN relu, output, relu, Linear, sigmoid), "
          "prefixes 0. 1. 4.", sequential),
+        ("steps_lstm_gelu_normalize", "steps", "LSTM(2 layers, batch_first) -> h_n[-1] -> Linear -> GELU -> "
+         "Linear -> F.normalize (an embedding head)", embedding_head),
     ]
 
 
@@ -687,7 +716,33 @@ A correct implementation must FAIL on each of these.
 """
 
 
+def write_only(names):
+    """Writes just the named extra cases (and their INDEX.json entries), leaving every other
+    fixture as committed: regenerating all of them changes the last bits of some goldens
+    with the torch build, which is churn, not news."""
+    known = {name: (kind, notes, write) for name, kind, notes, write in extra_cases()}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        sys.exit(f"--only takes extra cases ({', '.join(known)}); unknown: {', '.join(unknown)}")
+    idx_path = os.path.join(GOLDEN_DIR, "INDEX.json")
+    with open(idx_path) as f:
+        index = [entry for entry in json.load(f) if entry["name"] not in names]
+    for name in names:
+        kind, notes, write = known[name]
+        directory = os.path.join(GOLDEN_DIR, name)
+        shutil.rmtree(directory, ignore_errors=True)
+        write(directory)
+        index.append({"name": name, "module": kind, "notes": notes})
+        print(f"{name}: written to {directory}")
+    with open(idx_path, "w") as f:
+        json.dump(index, f, indent=2)
+        f.write("\n")
+
+
 def main():
+    if sys.argv[1:2] == ["--only"]:
+        write_only(sys.argv[2:])
+        return
     names = [n for n, *_ in CASES]
     assert len(names) == len(set(names)), "duplicate case names"
     _wipe_subdirs(GOLDEN_DIR)

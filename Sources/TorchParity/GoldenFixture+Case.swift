@@ -62,12 +62,14 @@ extension GoldenFixture {
             case lastHidden = "h_n[-1]"
             /// Each sequence's output at its last valid step (`lengths[b] - 1`, else T - 1), (B, D·H_out).
             case lastStep = "last_step"
-            /// Element-wise activations.
-            case relu, tanh, sigmoid
+            /// Element-wise activations (`gelu` as `nn.GELU()`: the exact erf form).
+            case relu, tanh, sigmoid, gelu
             /// Over the last axis.
             case softmax
             /// Over the last axis.
             case logSoftmax = "log_softmax"
+            /// `F.normalize(x, p=2, dim=-1)`: x / max(‖x‖₂, 1e-12) over the last axis.
+            case normalize
         }
 
         /// One recurrent module, or steps.

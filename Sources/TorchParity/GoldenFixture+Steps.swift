@@ -110,6 +110,8 @@ struct GoldenSteps: Sendable {
         case .sigmoid: return value.tensor.sigmoid()
         case .softmax: return try value.tensor.softmax(axis: -1)
         case .logSoftmax: return try value.tensor.logSoftmax(axis: -1)
+        case .gelu: return value.tensor.gelu()
+        case .normalize: return try value.tensor.l2Normalized(axis: -1)
         }
     }
 }

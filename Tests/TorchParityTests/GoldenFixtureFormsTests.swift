@@ -88,6 +88,7 @@ struct GoldenFixtureFormsTests {
         ("steps_embedding_lstm_linear", "Embedding -> LSTM -> last_step -> Linear -> log_softmax", [3, 5]),
         ("steps_embedding_gru_mlp_scripted", "Embedding -> GRU -> h_n[-1] -> Linear -> tanh -> Linear -> softmax", [2, 3]),
         ("steps_linear_rnn_sigmoid", "Linear -> RNN -> output -> relu -> Linear -> sigmoid", [6, 2, 2]),
+        ("steps_lstm_gelu_normalize", "LSTM -> h_n[-1] -> Linear -> gelu -> Linear -> normalize", [3, 6]),
     ])
     func steps(name: String, chain: String, shape: [Int]) throws {
         let fixture = try GoldenFixture(directory: goldenRoot.appendingPathComponent(name))
@@ -126,6 +127,24 @@ struct GoldenFixtureFormsTests {
         var noLengths = fixture
         noLengths.lengths = nil
         #expect(try !noLengths.verify().passed, "the last valid step, not step T - 1")
+    }
+
+    @Test("the gelu and normalize steps are applied as torch applies them: another activation, or none, fails",
+          arguments: [#"{"op": "relu"}"#, #"{"op": "tanh"}"#, nil], [#"{"op": "normalize"}"#, nil])
+    func geluAndNormalizeMatter(activation: String?, normalize: String?) throws {
+        let directory = goldenRoot.appendingPathComponent("steps_lstm_gelu_normalize")
+        func caseJSON(activation: String?, normalize: String?) -> String {
+            let steps = [#"{"module": "LSTM", "prefix": "lstm.", "batch_first": true}"#, #"{"op": "h_n[-1]"}"#,
+                         #"{"module": "Linear", "prefix": "fc1."}"#, activation,
+                         #"{"module": "Linear", "prefix": "fc2."}"#, normalize].compactMap { $0 }
+            return #"{"steps": ["# + steps.joined(separator: ", ") + "]}"
+        }
+        // The committed steps, written out here, pass: the variations below differ only in one step.
+        let committed = try ScratchFixture(copying: directory, caseJSON: caseJSON(activation: #"{"op": "gelu"}"#, normalize: #"{"op": "normalize"}"#))
+        #expect(try GoldenFixture(directory: committed.directory).verify().passed)
+        let scratch = try ScratchFixture(copying: directory, caseJSON: caseJSON(activation: activation, normalize: normalize))
+        let report = try GoldenFixture(directory: scratch.directory).verify()
+        #expect(!report.passed, "\(report)")
     }
 
     @Test("steps in an order torch could not run are refused when the fixture is read", arguments: [
