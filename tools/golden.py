@@ -527,7 +527,7 @@ def save_golden_steps(
 
     steps       a list (or nn.Sequential) of nn.Embedding, nn.Linear, recurrent modules and
                 cells, and head operations: :class:`TakeOutput`, :class:`TakeLastHidden`
-                (``h_n[-1]``), :class:`LastValidStep`, nn.ReLU, nn.Tanh, nn.Sigmoid,
+                (``h_n[-1]``), :class:`LastValidStep`, nn.ReLU, nn.Tanh, nn.Sigmoid, nn.GELU(), :class:`L2Normalize`,
                 nn.Softmax(dim=-1), nn.LogSoftmax(dim=-1).  Recurrent modules start from
                 zero state.
     input       the first step's input: int64 indices for an Embedding, else float.
