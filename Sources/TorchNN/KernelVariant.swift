@@ -67,8 +67,9 @@ public enum KernelVariant: String, Sendable, CaseIterable, CustomStringConvertib
     @TaskLocal static var scoped: KernelVariant?
 
     /// Runs `body` with every layer call it makes on the current task using `variant`
-    /// (a layer call captures the variant when it starts, so its helper thread uses the
-    /// same one). Other tasks and threads keep theirs: two variants can run side by side.
+    /// (each kernel call is prepared on the calling task, so the helper thread that
+    /// shares it uses the same variant). Other tasks and threads keep theirs: two
+    /// variants can run side by side.
     /// - Throws: ``KernelVariantError/unsupported(_:)`` when this CPU cannot run
     ///   `variant` (`body` is then not run), or what `body` throws.
     public static func withVariant<Result>(_ variant: KernelVariant, _ body: () throws -> Result) throws -> Result {
@@ -78,7 +79,8 @@ public enum KernelVariant: String, Sendable, CaseIterable, CustomStringConvertib
 
     /// Makes every layer use `variant` from now on (process-wide, except inside
     /// ``withVariant(_:_:)``), or, with nil, the best supported variant (ignoring
-    /// `TORCHNN_KERNEL`). Calls already running may finish with the previous variant.
+    /// `TORCHNN_KERNEL`). A call already running on another thread may use either
+    /// variant for its remaining steps (they agree to rounding).
     /// - Throws: ``KernelVariantError/unsupported(_:)`` when this CPU cannot run it
     ///   (the active variant is then unchanged).
     public static func select(_ variant: KernelVariant?) throws(KernelVariantError) {
