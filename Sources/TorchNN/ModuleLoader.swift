@@ -22,6 +22,8 @@ public struct ModuleLoader {
     public private(set) var consumed: Set<String> = []
     /// Problems recorded so far, in the order found.
     public private(set) var problems: [WeightLoadingError] = []
+    /// The same problems as a set, so that recording one stays O(1) however many there are.
+    private var recorded: Set<WeightLoadingError> = []
 
     init(source: any TensorSource) {
         self.source = source
@@ -72,7 +74,7 @@ public struct ModuleLoader {
     /// Records a problem found by a module (one that cannot infer its sizes, for example);
     /// a problem already recorded is not repeated.
     public mutating func record(_ problem: WeightLoadingError) {
-        if !problems.contains(problem) { problems.append(problem) }
+        if recorded.insert(problem).inserted { problems.append(problem) }
     }
 
     /// Checks the tensors under `prefix` against the parameters of `template`, the way

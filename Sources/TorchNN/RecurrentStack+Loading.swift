@@ -68,9 +68,17 @@ struct RecurrentSpec: Sendable, Equatable {
             let stray = layerKeys.first { $0.parameter == "weight_hr" }!
             throw WeightLoadingError.unexpectedKey(prefix + stray.key)
         }
+        // Every layer up to the highest index must have its input weight, checked before
+        // any layer is built: one stray key such as `bias_ih_l999999` must not make the
+        // loader build (and report) a million empty layers.
+        let numLayers = layerKeys.map(\.layer).max()! + 1
+        let present = Set(layerKeys.filter { $0.parameter == "weight_ih" && !$0.reverse }.map(\.layer))
+        if let missing = (0..<numLayers).first(where: { !present.contains($0) }) {
+            throw WeightLoadingError.missingKey(prefix + "weight_ih_l\(missing)")
+        }
         return RecurrentSpec(
             gateCount: gates, isCell: false, inputSize: ih.shape[1], hiddenSize: hidden, projSize: proj,
-            numLayers: layerKeys.map(\.layer).max()! + 1,
+            numLayers: numLayers,
             bidirectional: layerKeys.contains { $0.reverse },
             bias: layerKeys.contains { $0.parameter == "bias_ih" || $0.parameter == "bias_hh" })
     }

@@ -6,7 +6,7 @@ public import TorchTensor
 /// Loading is strict, like `load_state_dict(strict=True)`: every tensor under
 /// the prefix must be used, every parameter the layer needs must be present,
 /// and every shape must fit. Each case names the full key (prefix included).
-public enum WeightLoadingError: Error, LocalizedError, Equatable, Sendable {
+public enum WeightLoadingError: Error, LocalizedError, Hashable, Sendable {
     /// A parameter the layer needs is absent.
     case missingKey(String)
     /// A tensor under the prefix that is no parameter of the layer.

@@ -181,6 +181,14 @@ struct WeightLoadingTests {
         }
     }
 
+    @Test("a stray key naming a far layer is refused before any layer is built")
+    func strayFarLayer() throws {
+        var weights = try LSTM(inputSize: 2, hiddenSize: 3, seed: 1).stateDictionary()
+        weights["bias_ih_l999999"] = try FloatTensor(zeros: [12])
+        #expect(throws: WeightLoadingError.missingKey("weight_ih_l1")) { try LSTM(loading: weights) }
+        #expect(throws: WeightLoadingError.self) { try RecurrentModule.load(from: weights) }
+    }
+
     @Test("integer-typed weights are rejected with their dtype")
     func integerWeights() throws {
         let base = try RNN(inputSize: 2, hiddenSize: 3, seed: 1).stateDictionary()
