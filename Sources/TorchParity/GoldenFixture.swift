@@ -155,7 +155,7 @@ public struct GoldenFixture: Sendable {
         guard indices else { return try golden.floatTensor("input") }
         let indices = try golden.integerTensor("input")
         // Float represents every integer up to 2^24 exactly; larger indices would be rounded.
-        guard let outside = indices.scalars.first(where: { abs($0) > 1 << 24 }) else {
+        guard let outside = indices.scalars.first(where: { $0.magnitude > 1 << 24 }) else {  // magnitude: abs(Int64.min) traps
             return try FloatTensor(shape: indices.shape, scalars: indices.scalars.map { Float($0) })
         }
         throw GoldenFixtureError.invalidTensor(file: file, name: "input", reason: "index \(outside) is beyond 2^24")

@@ -164,6 +164,30 @@ struct GoldenFixtureFormsTests {
         }
     }
 
+    @Test("indices beyond 2^24 (Int64.min too) are refused, not rounded or trapped on",
+          arguments: [Int64(1 << 24 + 1), -Int64(1 << 24 + 1), Int64.min, Int64.max])
+    func indexBeyondFloat(_ index: Int64) throws {
+        let source = goldenRoot.appendingPathComponent("steps_embedding_lstm_linear")
+        let scratch = try ScratchFixture(copying: source, caseJSON: nil)
+        let golden = try Checkpoint(contentsOf: source.appendingPathComponent("golden.pt"))
+        var input = try golden.integerTensor("input")
+        input.scalars[0] = index
+        var tensors = [try ExportTensor(name: "input", tensor: input)]
+        for name in golden.tensorNames where name != "input" {
+            tensors.append(golden.descriptor(of: name)?.dtype.isFloatingPoint == false
+                ? try ExportTensor(name: name, tensor: golden.integerTensor(name))
+                : try ExportTensor(name: name, tensor: golden.floatTensor(name)))
+        }
+        try TorchZipWriter.write(tensors, to: scratch.directory.appendingPathComponent("golden.pt").path)
+        do {
+            _ = try GoldenFixture(directory: scratch.directory)
+            Issue.record("index \(index) accepted")
+        } catch let error as GoldenFixtureError {
+            guard case .invalidTensor(_, "input", let reason) = error else { Issue.record("\(error)"); return }
+            #expect(reason == "index \(index) is beyond 2^24")
+        }
+    }
+
     @Test("an Embedding first needs integer indices in golden.pt")
     func embeddingNeedsIndices() throws {
         let scratch = try ScratchFixture(copying: goldenRoot.appendingPathComponent("steps_linear_rnn_sigmoid"),
