@@ -132,10 +132,6 @@ int trk_set_variant(int variant) {
     return 0;
 }
 
-void trk_prepare_variant(trk_step *step, trk_variant variant) { step->variant = variant; }
-
-void trk_prepare(trk_step *step) { trk_prepare_variant(step, trk_active_variant()); }
-
 void trk_run(const trk_step *step, ptrdiff_t begin, ptrdiff_t end) {
     switch (step->variant) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -9,22 +9,21 @@ final class KernelJob: SplitJob, @unchecked Sendable {
     /// The operands; set them before ``run(worker:)``.
     let step: UnsafeMutablePointer<trk_step>
     private var groups = 0
-    /// Captured when the job is made (on the caller's task), so that a job run on the
-    /// helper thread, where ``KernelVariant/withVariant(_:_:)`` is not visible, keeps it.
-    private let variant = KernelVariant.active.cValue
 
     init(kind: trk_kind) {
         step = .allocate(capacity: 1)
         step.initialize(to: trk_step())
         step.pointee.kind = kind
+        // Chosen when the job is made (on the caller's task), so that the helper thread,
+        // where ``KernelVariant/withVariant(_:_:)`` is not visible, runs the same variant.
+        step.pointee.variant = Int32(KernelVariant.active.cValue.rawValue)
     }
 
     deinit { step.deallocate() }
 
     /// Runs every group: split with `worker` when it is given and there are at least
-    /// two groups, else on the calling thread (both with the variant captured at init).
+    /// two groups, else on the calling thread (both with the variant chosen at init).
     func run(worker: (any SplitRunner)?) {
-        trk_prepare_variant(step, variant)
         groups = trk_group_count(step)
         if let worker, groups >= 2 {
             worker.run(self)

@@ -78,7 +78,8 @@ typedef struct trk_step {
     /// TRK_LSTM: c (rows, H), leading dimension ldc, updated in place.
     float *cell;
     ptrdiff_t ldc;
-    /// The variant `trk_prepare` chose (the one `trk_run` then uses).
+    /// The variant `trk_run` uses (a trk_variant this CPU supports): set once by the
+    /// caller, so that every `trk_run` sharing the step, on any thread, uses the same one.
     int variant;
 } trk_step;
 
@@ -101,14 +102,7 @@ void trk_pack(const float *weight, ptrdiff_t rows, ptrdiff_t depth, int gates, f
 /// on different threads at once.
 ptrdiff_t trk_group_count(const trk_step *step);
 
-/// Readies `step` for `trk_run` with the active variant (records it, so that all
-/// `trk_run` calls sharing the step use the same one). Call on one thread before them.
-void trk_prepare(trk_step *step);
-
-/// Readies `step` for a given (supported) variant; see `trk_prepare`.
-void trk_prepare_variant(trk_step *step, trk_variant variant);
-
-/// Runs groups [begin, end) of a prepared `step` with the variant it was prepared for.
+/// Runs groups [begin, end) of `step` with its `variant`.
 void trk_run(const trk_step *step, ptrdiff_t begin, ptrdiff_t end);
 
 /// 1 when this CPU (and OS) can run `variant`, else 0.
