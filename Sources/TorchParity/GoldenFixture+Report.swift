@@ -60,16 +60,7 @@ public struct GoldenReport: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         var lines = ["\(passed ? "PASS" : "FAIL") \(name) (\(module), atol \(atol), rtol \(rtol))"]
-        for c in comparisons {
-            var line = "  \(c.passed ? "ok  " : "FAIL") \(c.name) \(TensorShape.format(c.expectedShape))"
-            if c.actualShape != c.expectedShape {
-                line += " but got \(TensorShape.format(c.actualShape))"
-            } else {
-                line += " max |err| \(c.maxAbsError)"
-                if c.mismatches > 0, let worst = c.worst { line += "; " + c.failureSummary(worst) }
-            }
-            lines.append(line)
-        }
+        for c in comparisons { lines.append("  \(c.passed ? "ok  " : "FAIL") \(c.detail)") }
         return lines.joined(separator: "\n")
     }
 }

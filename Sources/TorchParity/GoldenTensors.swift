@@ -61,11 +61,16 @@ extension GoldenReport.Comparison: CustomStringConvertible {
     }
 
     /// "PASS embeddings (3, 256) max |err| 2.4e-07", or the failure with its worst element.
-    public var description: String {
-        var line = "\(passed ? "PASS" : "FAIL") \(name) \(TensorShape.format(expectedShape))"
+    public var description: String { "\(passed ? "PASS" : "FAIL") \(detail)" }
+
+    /// The description without its PASS/FAIL: "embeddings (3, 256) max |err| 2.4e-07", or
+    /// the shapes that differ, or the failure with its worst element (a fixture's report
+    /// prints these under its own heading).
+    var detail: String {
+        let line = "\(name) \(TensorShape.format(expectedShape))"
         if actualShape != expectedShape { return line + " but got \(TensorShape.format(actualShape))" }
-        line += " max |err| \(maxAbsError)"
-        if mismatches > 0, let worst { line += "; " + failureSummary(worst) }
-        return line
+        let error = line + " max |err| \(maxAbsError)"
+        guard mismatches > 0, let worst else { return error }
+        return error + "; " + failureSummary(worst)
     }
 }

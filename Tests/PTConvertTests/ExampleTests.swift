@@ -108,6 +108,8 @@ struct ExampleTests {
                                               Self.g2p.appendingPathComponent("words.safetensors").path, "--prefix", "model."])
         #expect(run.status == 2)
         #expect(run.stderr.contains("problems loading the model under 'model.'"), "\(run.stderr)")
+        // The weights are looked for under the prefix, and the ones outside it are not blamed.
+        #expect(run.stderr.contains("missing weight 'model.graphemes.weight'"), "\(run.stderr)")
         #expect(run.stderr.contains("unexpected weight 'graphemes.weight'") == false)
     }
 

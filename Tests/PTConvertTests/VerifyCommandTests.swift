@@ -34,7 +34,9 @@ struct VerifyCommandTests {
     func failureLocated() throws {
         let run = try Self.ptconvert(["verify", "fixtures/golden-broken/lstm_perturbed"])
         #expect(run.status == 1)
-        #expect(run.stdout.contains("output: 1 of 60 elements out of tolerance; worst at [0, 1, 3]: expected 0.0571289286, got 0.056128934"))
+        // Expected and tolerance come from golden.pt; the actual value is the layers' own
+        // (checked below in the JSON only against the perturbation, not to the last digit).
+        #expect(run.stdout.contains("output: 1 of 60 elements out of tolerance; worst at [0, 1, 3]: expected 0.0571289286, got "))
         #expect(run.stdout.contains("> tol 1.06e-05"))
 
         struct Report: Decodable {

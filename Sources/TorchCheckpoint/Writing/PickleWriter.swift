@@ -1,14 +1,17 @@
 /// Writes the protocol-2 pickle of a flat state_dict exactly as torch.save
 /// lays it out: an `OrderedDict` of name → `_rebuild_tensor_v2(storage, 0,
 /// size, stride, False, OrderedDict())`, each storage a persistent id
-/// `('storage', torch.<Type>Storage, '<key>', 'cpu', numel)`.
+/// `('storage', torch.<Type>Storage, '<key>', 'cpu', numel)`; for the dtypes
+/// torch 2.15 saves untyped, `_rebuild_tensor_v3(...)` with the dtype and a
+/// `torch.storage.UntypedStorage` counting bytes.
 struct PickleWriter {
     private(set) var bytes: [UInt8] = [PickleOpcode.proto.rawValue, 2]
 
     /// The storage class torch pickles for a dtype: the legacy typed-storage
     /// names, or `UntypedStorage` (of `torch.storage`) for the dtypes torch
-    /// 2.15 saves untyped, rebuilt with `_rebuild_tensor_v3` and the dtype.
-    static func storageClass(for dtype: DType) -> String? {
+    /// 2.15 saves untyped, rebuilt with `_rebuild_tensor_v3` and the dtype: every
+    /// dtype has one, so a `.pt` file holds any tensor.
+    static func storageClass(for dtype: DType) -> String {
         dtype.legacyStorageClass ?? untypedStorage
     }
 
@@ -33,7 +36,7 @@ struct PickleWriter {
     static let untypedStorage = "UntypedStorage"
 
     private mutating func tensor(key: String, dtype: DType, shape: [Int]) {
-        let storageClass = Self.storageClass(for: dtype) ?? Self.untypedStorage
+        let storageClass = Self.storageClass(for: dtype)
         let untyped = storageClass == Self.untypedStorage
         global("torch._utils", untyped ? "_rebuild_tensor_v3" : "_rebuild_tensor_v2")
         op(.mark)

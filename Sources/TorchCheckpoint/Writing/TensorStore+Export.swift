@@ -41,14 +41,9 @@ extension Checkpoint {
     /// checks sizes against `ReadLimits` and swaps bytes.
     func bytesInPlace(of tensor: StoredTensor) throws -> (region: ByteRegion, range: Range<Int>)? {
         guard !isBigEndian, tensor.isContiguous, self.tensor(named: tensor.name) == tensor,
-              tensor.shape.allSatisfy({ $0 >= 0 }), tensor.storageOffset >= 0, tensor.rootOffset >= 0 else { return nil }
+              tensor.storageOffset >= 0, tensor.rootOffset >= 0,
+              let count = TensorShape.checkedElementCount(tensor.shape) else { return nil }
         let item = tensor.dtype.itemSize
-        var count = 1
-        for n in tensor.shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: n)
-            guard !overflow else { return nil }
-            count = product
-        }
         let (base, o1) = tensor.rootOffset.addingReportingOverflow(tensor.storageOffset)
         let (start, o2) = base.multipliedReportingOverflow(by: item)
         let (byteCount, o3) = count.multipliedReportingOverflow(by: item)

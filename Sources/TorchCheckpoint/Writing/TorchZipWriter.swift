@@ -20,8 +20,8 @@ public enum TorchZipWriter {
     ///   - path: the `.pt` file to write.
     ///   - topFolder: the archive's top folder; torch uses the file's stem.
     ///   - progress: called with the tensor bytes written so far.
-    /// - Throws: `WriteError` (`.duplicateName`, `.unsupportedDType`,
-    ///   `.invalidShape` before anything is written; `.io`, `.sizeMismatch`),
+    /// - Throws: `WriteError` (`.duplicateName`, `.invalidShape` before anything
+    ///   is written; every dtype has a storage class, so none is refused; `.io`, `.sizeMismatch`),
     ///   or whatever a tensor's `bytes()` throws.
     public static func write(_ tensors: [ExportTensor], to path: String, topFolder: String? = nil,
                              progress: (@Sendable (Int) -> Void)? = nil) throws {
@@ -43,9 +43,6 @@ public enum TorchZipWriter {
             let (sum, overflow) = total.addingReportingOverflow(try tensor.checkedByteCount(file: path))
             guard !overflow, sum <= Int.max / 2 else { throw WriteError.invalidShape(file: path, name: tensor.name, shape: tensor.shape) }
             total = sum
-            guard PickleWriter.storageClass(for: tensor.dtype) != nil else {
-                throw WriteError.unsupportedDType(file: path, name: tensor.name, dtype: tensor.dtype, format: ".pt")
-            }
         }
         let top = topFolder ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let pickle = PickleWriter.stateDict(tensors.map { ($0.name, $0.dtype, $0.shape) })
