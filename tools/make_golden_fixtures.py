@@ -2,7 +2,7 @@
 """Regenerate fixtures/golden/ and fixtures/golden-broken/ with real PyTorch.
 
     /path/to/venv/bin/python tools/make_golden_fixtures.py
-    /path/to/venv/bin/python tools/make_golden_fixtures.py --only NAME...   # just these extra cases
+    /path/to/venv/bin/python tools/make_golden_fixtures.py --only NAME...   # just these cases, the others left as committed
 
 Every case is deterministic (torch.manual_seed per case, derived from its
 name).  For every case the script also
@@ -308,6 +308,9 @@ def noncontiguous(c):
 # --------------------------------------------------------------------------
 
 LENS4 = [4, 6, 1, 3]  # T = 6: unsorted, one == T, one == 1
+LENS9 = [50, 13, 1, 37, 50, 24, 49, 8, 31]  # T = 50
+LENS16 = [30, 7, 1, 22, 30, 15, 29, 3, 18, 30, 11, 26, 2, 9, 30, 20]  # T = 30
+LENS16_20 = [20, 5, 1, 17, 20, 11, 19, 3, 14, 20, 8, 12, 2, 9, 18, 6]  # T = 20
 RELU = dict(atol=1e-5, rtol=1e-4)
 
 CASES = [
@@ -392,6 +395,23 @@ CASES = [
     ("gru_lengths_bidir_3layer", "GRU lengths, bidirectional, 3 layers",
      seq("GRU", 3, 4, L=3, bidir=True, B=4, T=6, lengths=LENS4), [], {}),
     ("gru_T201", "GRU T=201 steps, small sizes", seq("GRU", 3, 5, B=2, T=201, states=True), [], {}),
+    # ---- input projections in chunks of steps (TorchNN projects ~192 rows at a time
+    # when B >= 8; these cover uneven chunks, both directions, lengths and proj_size) ----
+    ("lstm_chunked_bidir_lengths", "LSTM B=9, T=50, 2 layers bidirectional, lengths, h0/c0 (forward projections in chunks)",
+     seq("LSTM", 5, 8, L=2, bidir=True, B=9, T=50, states=True, lengths=LENS9), [], {}),
+    ("gru_chunked_bidir_batch_first", "GRU B=8, T=61, bidirectional, batch_first, h0 (both directions chunked)",
+     seq("GRU", 4, 6, bidir=True, bf=True, B=8, T=61, states=True), [], {}),
+    ("lstm_proj_chunked_2layer", "LSTM proj_size=3, B=12, T=40, 2 layers (chunks of 14, 14, 12 steps)",
+     seq("LSTM", 4, 6, L=2, proj=3, B=12, T=40, states=True), [], {}),
+    ("rnn_relu_chunked_lengths", "RNN relu B=16, T=30, lengths, bidirectional (reverse unchunked)",
+     seq("RNN", 3, 5, nonlin="relu", bidir=True, B=16, T=30, lengths=LENS16), [], RELU),
+    # ---- fused steps ([x_t | h]·[W_ih | W_hh]ᵀ per step: RNN and LSTM from B = 16) ----
+    ("lstm_fused_bidir_proj", "LSTM proj_size=3, 2 layers bidirectional, B=17, T=23, h0/c0 (both directions fused)",
+     seq("LSTM", 5, 7, L=2, proj=3, bidir=True, B=17, T=23, states=True), [], {}),
+    ("lstm_fused_lengths_nobias", "LSTM bias=False, bidirectional, B=16, T=20, lengths (forward fused, reverse projected)",
+     seq("LSTM", 4, 6, bidir=True, bias=False, B=16, T=20, states=True, lengths=LENS16_20), [], {}),
+    ("rnn_fused_3layer_batch_first", "RNN tanh 3 layers, batch_first, B=20, T=15, h0 (fused)",
+     seq("RNN", 6, 9, L=3, bf=True, B=20, T=15, states=True), [], {}),
     ("gru_shared_storage", "GRU 2 layers whose parameters are views into ONE storage (different offsets)",
      seq("GRU", 3, 4, L=2, states=True), [shared_storage], {}),
     ("gru_float64_weights", "GRU, model.pt stored as float64 (float32-exact values), float32 golden",
@@ -717,23 +737,32 @@ A correct implementation must FAIL on each of these.
 
 
 def write_only(names):
-    """Writes just the named extra cases (and their INDEX.json entries), leaving every other
+    """Writes just the named cases (and their INDEX.json entries), leaving every other
     fixture as committed: regenerating all of them changes the last bits of some goldens
     with the torch build, which is churn, not news."""
-    known = {name: (kind, notes, write) for name, kind, notes, write in extra_cases()}
-    unknown = [n for n in names if n not in known]
+    cases = CASES_BY_NAME()
+    extras = {name: (kind, notes, write) for name, kind, notes, write in extra_cases()}
+    unknown = [n for n in names if n not in cases and n not in extras]
     if unknown:
-        sys.exit(f"--only takes extra cases ({', '.join(known)}); unknown: {', '.join(unknown)}")
+        sys.exit(f"--only takes case names (of CASES or {', '.join(extras)}); unknown: {', '.join(unknown)}")
     idx_path = os.path.join(GOLDEN_DIR, "INDEX.json")
     with open(idx_path) as f:
         index = [entry for entry in json.load(f) if entry["name"] not in names]
     for name in names:
-        kind, notes, write = known[name]
         directory = os.path.join(GOLDEN_DIR, name)
         shutil.rmtree(directory, ignore_errors=True)
-        write(directory)
+        if name in cases:
+            spec = cases[name]
+            kind = make_case(name, spec["builder"], spec["transforms"], spec["tol"], directory)
+            notes = spec["notes"]
+        else:
+            kind, notes, write = extras[name]
+            write(directory)
         index.append({"name": name, "module": kind, "notes": notes})
         print(f"{name}: written to {directory}")
+    # The order a full run writes: CASES, then the extra cases.
+    order = {name: i for i, name in enumerate([n for n, *_ in CASES] + list(extras))}
+    index.sort(key=lambda entry: order.get(entry["name"], len(order)))
     with open(idx_path, "w") as f:
         json.dump(index, f, indent=2)
         f.write("\n")

@@ -25,6 +25,8 @@ final class KernelJob: SplitJob, @unchecked Sendable {
     /// two groups, else on the calling thread (both with the variant chosen at init).
     func run(worker: (any SplitRunner)?) {
         groups = trk_group_count(step)
+        // Back and forth over the weights, call after call (see `trk_step.descending`).
+        step.pointee.descending ^= 1
         if let worker, groups >= 2 {
             worker.run(self)
         } else {
@@ -47,7 +49,7 @@ final class KernelJob: SplitJob, @unchecked Sendable {
     var multiplyAdds: Int {
         let gates = Int(trk_gate_count(step.pointee.kind))
         let panels = (step.pointee.units + Int(TRK_PANEL) - 1) / Int(TRK_PANEL) * gates
-        return step.pointee.rows * panels * Int(TRK_PANEL) * step.pointee.depth
+        return step.pointee.rows * panels * Int(TRK_PANEL) * (step.pointee.depth + step.pointee.depth2)
     }
 }
 

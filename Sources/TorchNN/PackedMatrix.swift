@@ -1,3 +1,4 @@
+import Foundation
 internal import CRecurrentKernels
 
 /// A weight packed once, at load, in the layout of the own kernels (`trk_pack`):
@@ -27,4 +28,24 @@ final class PackedMatrix: @unchecked Sendable {
     }
 
     deinit { pointer.deallocate() }
+}
+
+/// A ``PackedMatrix`` made on first use (under a lock, so at most once), for a packing
+/// that only some inputs need.
+final class LazyPackedMatrix: @unchecked Sendable {
+    private let lock = NSLock()
+    /// Guarded by `lock`.
+    private var packed: PackedMatrix?
+    private let make: @Sendable () -> PackedMatrix
+
+    init(_ make: @escaping @Sendable () -> PackedMatrix) { self.make = make }
+
+    var matrix: PackedMatrix {
+        lock.lock()
+        defer { lock.unlock() }
+        if let packed { return packed }
+        let made = make()
+        packed = made
+        return made
+    }
 }

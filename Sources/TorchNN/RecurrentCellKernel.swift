@@ -33,6 +33,13 @@ protocol RecurrentCellKernel: Sendable {
     var stepKind: trk_kind { get }
 }
 
+extension RecurrentCellKernel {
+    /// Whether one product [x | h]·[W_ih | W_hh]ᵀ may replace the two: true when every
+    /// gate only ever sees the sum of its input and hidden sides (RNN, LSTM), false for
+    /// GRU, whose n gate multiplies the hidden side alone by r.
+    static var sumsInputAndHidden: Bool { (0..<gateCount).allSatisfy(foldsHiddenBias(gate:)) }
+}
+
 /// Elman RNN: `h' = act(W_ih x + b_ih + W_hh h + b_hh)`.
 struct RNNKernel: RecurrentCellKernel {
     typealias State = FloatTensor

@@ -3,16 +3,18 @@ internal import CRecurrentKernels
 
 /// The one time loop every recurrent module runs through.
 ///
-/// Per layer: the input projection of all T·B rows onto the G·H gate columns, folded
-/// biases included (one product per direction, ``MatrixProduct``); then, per
-/// direction and step, ONE call of the own kernel (`trk_run`): h·W_hhᵀ against the
-/// `W_hh` packed at load, with the gate nonlinearities and state update fused as
-/// its epilogue; an LSTM with projections does one more small product with `W_hr`.
+/// Per layer and direction, per step ONE call of the own kernel (`trk_run`): the
+/// gate pre-activations against weights packed at load, with the gate nonlinearities
+/// and state update fused as its epilogue; an LSTM with projections does one more
+/// small product with `W_hr`. The input side (``InputPlan``) is either part of that
+/// product ([x_t | h]·[W_ih | W_hh]ᵀ, large batches) or an input projection onto the
+/// G·H gate columns, folded biases included (``MatrixProduct``), computed for a chunk
+/// of steps, or all of them, ahead of the steps that read it (h·W_hhᵀ per step).
 ///
-/// Both cores: the two directions of a bidirectional layer run their time loops
-/// at the same time (the ``GateWorker`` takes the reverse one); a unidirectional
-/// layer whose step is big enough splits each step's column groups between the two
-/// threads. Every buffer is allocated before the loop; nothing inside it allocates.
+/// Both cores: the two directions of a bidirectional layer run at the same time
+/// (the ``GateWorker`` takes the reverse one); a unidirectional layer whose step is
+/// big enough splits each step's (and each projection's) column groups between the
+/// two threads. Every buffer is allocated before the loop; nothing inside it allocates.
 extension RecurrentStack {
     /// Runs every layer and direction over a time-major sequence.
     /// - Parameters:
@@ -27,10 +29,18 @@ extension RecurrentStack {
         let rows = T * B
         let featureCount = D * Hout
 
-        // Per direction: the input projection (T·B, G·H), the second h buffer (B, H_out)
-        // the step writes while reading the first, and with proj_size the (B, H)
-        // pre-projection o ⊙ tanh(c'); plus B row pointers into the projection.
-        let projectionCount = rows * GH
+        // Per direction: the input projections of a chunk of steps (chunk·B, G·H), the
+        // second h buffer (B, H_out) the step writes while reading the first, and with
+        // proj_size the (B, H) pre-projection o ⊙ tanh(c'); plus B row pointers into
+        // the projections.
+        let plans = (0..<numLayers).map { layer in
+            (0..<D).map { direction in
+                InputPlan(sumsInputAndHidden: Kernel.sumsInputAndHidden, steps: T, batch: B, reverse: direction == 1,
+                          lengths: lengths, layerWeightBytes: D * GH * (layerInputSize(layer) + Hout) * 4)
+            }
+        }
+        // A fused direction needs no projections; the others hold a chunk of steps'.
+        let projectionCount = plans.joined().map(\.projectedSteps).max()! * B * GH
         let preCount = projSize > 0 ? B * H : 0
         let perDirection = projectionCount + B * Hout + preCount
         // The projections are written whole before they are read; only the small state
@@ -74,8 +84,10 @@ extension RecurrentStack {
                                 let index = layer * D + direction
                                 let base = workspace.baseAddress! + direction * perDirection
                                 return DirectionLoop(
-                                    weights: weights[index], kind: kernel.stepKind, reverse: direction == 1,
+                                    weights: weights[index], kind: kernel.stepKind, plan: plans[layer][direction],
+                                    reverse: direction == 1,
                                     steps: T, batch: B, hiddenSize: H, outputSize: Hout, lengths: lengths,
+                                    input: input, inputWidth: inputWidth,
                                     projection: base, otherHidden: base + projectionCount,
                                     preProjection: projSize > 0 ? base + projectionCount + B * Hout : nil,
                                     rowPointers: rowPointers + direction * B,
@@ -83,7 +95,6 @@ extension RecurrentStack {
                                     cell: Kernel.hasCellState ? c.baseAddress! + index * cellStride : nil,
                                     output: output.baseAddress! + direction * Hout, featureCount: featureCount)
                             }
-                            for loop in loops { loop.project(input, inputWidth: inputWidth, worker: worker) }
                             if D == 2, let worker {
                                 worker.run(PairJob({ loops[0].run(worker: nil) }, { loops[1].run(worker: nil) }))
                             } else {
@@ -108,8 +119,9 @@ extension RecurrentStack {
 /// 1.6 → 4.0 ms), and nothing else measured faster.
 let splitThreshold = 49_152
 
-/// One layer and direction: the input projection, then the time loop. Created per
-/// layer (outside the time loop); holds only pointers into the driver's workspace.
+/// One layer and direction: the time loop, with the input projections computed a
+/// chunk of steps ahead. Created per layer (outside the time loop); holds only
+/// pointers into the driver's workspace.
 ///
 /// The reverse direction runs row b from its own last valid step (len[b] − 1) down
 /// to 0, so all rows still advance in lockstep (step s touches time len[b] − 1 − s)
@@ -119,7 +131,14 @@ final class DirectionLoop: @unchecked Sendable {
     let reverse: Bool
     let steps: Int, batch: Int, hiddenSize: Int, outputSize: Int
     let lengths: [Int]?
-    /// (T·B, G·H) input projections.
+    /// How the input side of the gates is computed.
+    let plan: InputPlan
+    /// The biases every row's gates get in a fused step (`b_ih + b_hh`, or zeros), G·H.
+    private let fusedBias: UnsafeMutablePointer<Float>?
+    /// (T·B, inputWidth) time-major input of this layer.
+    let input: UnsafePointer<Float>
+    let inputWidth: Int
+    /// (chunkSteps·B, G·H) input projections of the current chunk.
     let projection: UnsafeMutablePointer<Float>
     /// (B, H_out): the h buffer the step writes while it reads the other.
     let otherHidden: UnsafeMutablePointer<Float>
@@ -134,10 +153,13 @@ final class DirectionLoop: @unchecked Sendable {
     let output: UnsafeMutablePointer<Float>
     let featureCount: Int
     private let stepJob: KernelJob
+    /// Keeps the fused packing alive while the step points into it.
+    private let fusedMatrix: PackedMatrix?
     private let projectionJob: KernelJob?
 
-    init(weights: RecurrentWeights, kind: trk_kind, reverse: Bool, steps: Int, batch: Int,
+    init(weights: RecurrentWeights, kind: trk_kind, plan: InputPlan, reverse: Bool, steps: Int, batch: Int,
          hiddenSize: Int, outputSize: Int, lengths: [Int]?,
+         input: UnsafePointer<Float>, inputWidth: Int,
          projection: UnsafeMutablePointer<Float>, otherHidden: UnsafeMutablePointer<Float>,
          preProjection: UnsafeMutablePointer<Float>?, rowPointers: UnsafeMutablePointer<UnsafePointer<Float>?>,
          hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>?,
@@ -149,6 +171,9 @@ final class DirectionLoop: @unchecked Sendable {
         self.hiddenSize = hiddenSize
         self.outputSize = outputSize
         self.lengths = lengths
+        self.plan = plan
+        self.input = input
+        self.inputWidth = inputWidth
         self.projection = projection
         self.otherHidden = otherHidden
         self.preProjection = preProjection
@@ -162,9 +187,30 @@ final class DirectionLoop: @unchecked Sendable {
         let step = stepJob.step
         step.pointee.rows = batch
         step.pointee.units = hiddenSize
-        step.pointee.depth = outputSize
-        step.pointee.packed = UnsafePointer(weights.packedHidden.pointer)
-        step.pointee.lda = outputSize
+        if plan == .fused, let packing = weights.fusedPacking {
+            // [x_t | h]·[W_ih | W_hh]ᵀ: `a` is x_t, `a2` is h (both set per step).
+            let matrix = packing.matrix
+            step.pointee.packed = UnsafePointer(matrix.pointer)
+            step.pointee.depth = inputWidth
+            step.pointee.lda = inputWidth
+            step.pointee.depth2 = outputSize
+            step.pointee.lda2 = outputSize
+            let gateWidth = weights.packedInput.rows
+            let bias = UnsafeMutablePointer<Float>.allocate(capacity: gateWidth)
+            if let folded = weights.foldedBias {
+                bias.initialize(from: folded, count: gateWidth)
+            } else {
+                bias.initialize(repeating: 0, count: gateWidth)
+            }
+            fusedBias = bias
+            fusedMatrix = matrix
+        } else {
+            step.pointee.packed = UnsafePointer(weights.packedHidden.pointer)
+            step.pointee.depth = outputSize
+            step.pointee.lda = outputSize
+            fusedBias = nil
+            fusedMatrix = nil
+        }
         step.pointee.pre = UnsafePointer(rowPointers)
         step.pointee.ldo = preProjection == nil ? outputSize : hiddenSize
         step.pointee.cell = cell
@@ -184,39 +230,43 @@ final class DirectionLoop: @unchecked Sendable {
         }
     }
 
-    /// The input projection of all T·B rows, folded biases included.
-    func project(_ input: UnsafePointer<Float>, inputWidth: Int, worker: (any SplitRunner)?) {
+    deinit { fusedBias?.deallocate() }
+
+    /// The input projection of `count` steps from time `first`, folded biases included.
+    private func project(from first: Int, count: Int, worker: (any SplitRunner)?) {
         withOptionalBuffer(weights.foldedBias) { bias in
             MatrixProduct.multiply(
-                rows: steps * batch, input, lda: inputWidth, weight: weights.packedInput,
-                original: weights.inputWeight, bias: bias, into: projection, ldo: weights.packedInput.rows,
-                worker: worker)
+                rows: count * batch, input + first * batch * inputWidth, lda: inputWidth,
+                weight: weights.packedInput, original: weights.inputWeight, bias: bias,
+                into: projection, ldo: weights.packedInput.rows, worker: worker)
         }
     }
 
     /// The time loop. `worker` (nil when the caller already shares the cores another
-    /// way) takes half of each step's column groups when the step is big enough.
+    /// way) takes half of each step's (and each projection's) column groups when it is big enough.
     func run(worker: (any SplitRunner)?) {
-        let B = batch, T = steps, Hout = outputSize, GH = weights.packedInput.rows
+        let B = batch, T = steps, Hout = outputSize
         let stepWorker = stepJob.multiplyAdds >= splitThreshold ? worker : nil
         let projectionWorker = (projectionJob?.multiplyAdds ?? 0) >= splitThreshold ? worker : nil
         let stepCount = lengths?.max() ?? T
         var current = hidden, next = otherHidden
+        // Steps [.., projectedEnd) are projected; the projection's first row is time projectedTime.
+        var projectedEnd = 0, projectedTime = 0
         withOptionalBuffer(weights.recurrentBias) { recurrentBias in
             stepJob.step.pointee.bias = recurrentBias
             for s in 0..<stepCount {
-                var finished = 0
-                for b in 0..<B {
-                    let length = lengths?[b] ?? T
-                    if s < length {
-                        let t = reverse ? length - 1 - s : s
-                        rowPointers[b] = UnsafePointer(projection + (t * B + b) * GH)
-                    } else {
-                        rowPointers[b] = nil
-                        finished += 1
-                    }
+                if plan != .fused && s == projectedEnd {
+                    (projectedTime, projectedEnd) = projectChunk(from: s, of: stepCount, worker: worker)
                 }
-                stepJob.step.pointee.a = UnsafePointer(current)
+                let finished = pointRows(atStep: s, projectedTime: projectedTime)
+                if plan == .fused {
+                    // Never the reverse direction with lengths, so step s is one time for all rows.
+                    let t = reverse ? T - 1 - s : s
+                    stepJob.step.pointee.a = input + t * B * inputWidth
+                    stepJob.step.pointee.a2 = UnsafePointer(current)
+                } else {
+                    stepJob.step.pointee.a = UnsafePointer(current)
+                }
                 stepJob.step.pointee.out = preProjection ?? next
                 stepJob.run(worker: stepWorker)
                 // proj_size: h' = W_hr (o ⊙ tanh(c')) for every row (finished rows are restored below).
@@ -240,6 +290,41 @@ final class DirectionLoop: @unchecked Sendable {
             }
         }
         if current != hidden { hidden.update(from: current, count: B * Hout) }
+    }
+
+    /// Projects the steps from `s` on that this plan computes together; returns the time
+    /// of the projection's first row and the first step it does not cover.
+    private func projectChunk(from s: Int, of stepCount: Int, worker: (any SplitRunner)?) -> (time: Int, end: Int) {
+        if plan.projectedSteps >= steps {
+            project(from: 0, count: steps, worker: worker)
+            return (0, stepCount)
+        }
+        let count = min(plan.projectedSteps, stepCount - s)
+        // Lengths come with a reverse direction only unchunked, so here step s is
+        // time s (forward) or T − 1 − s (reverse) in every row.
+        let time = reverse ? steps - s - count : s
+        project(from: time, count: count, worker: worker)
+        return (time, s + count)
+    }
+
+    /// Points each row at its input-side pre-activations for step `s` (the folded biases
+    /// when fused; nil once the row has finished) and returns how many have finished.
+    private func pointRows(atStep s: Int, projectedTime: Int) -> Int {
+        let B = batch, GH = weights.packedInput.rows
+        var finished = 0
+        for b in 0..<B {
+            let length = lengths?[b] ?? steps
+            if s >= length {
+                rowPointers[b] = nil
+                finished += 1
+            } else if let fusedBias {
+                rowPointers[b] = UnsafePointer(fusedBias)
+            } else {
+                let t = reverse ? length - 1 - s : s
+                rowPointers[b] = UnsafePointer(projection + ((t - projectedTime) * B + b) * GH)
+            }
+        }
+        return finished
     }
 }
 

@@ -27,6 +27,11 @@ struct RecurrentWeights: Sendable, Equatable {
     let packedHidden: PackedMatrix
     /// `weight_hr` packed as a plain (P, H) matrix.
     let packedProjection: PackedMatrix?
+    /// [`weight_ih` | `weight_hh`] packed as one (G·H, I_k + H_out) matrix, gates grouped
+    /// per unit block, for the step that takes x_t and h in one product (large batches,
+    /// RNN and LSTM only: see ``InputPlan``).
+    /// Packed on first use, so a model only ever run on small batches never holds it.
+    let fusedPacking: LazyPackedMatrix?
 
     init<Kernel: RecurrentCellKernel>(
         kernel: Kernel.Type, hiddenSize: Int,
@@ -45,6 +50,16 @@ struct RecurrentWeights: Sendable, Equatable {
         packedProjection = projectionWeight.map {
             PackedMatrix($0, rows: $0.count / hiddenSize, depth: hiddenSize)
         }
+        fusedPacking = Kernel.sumsInputAndHidden ? LazyPackedMatrix {
+            let inputDepth = inputWeight.count / gateWidth, hiddenDepth = hiddenWeight.count / gateWidth
+            var joined = [Float]()
+            joined.reserveCapacity(gateWidth * (inputDepth + hiddenDepth))
+            for row in 0..<gateWidth {
+                joined.append(contentsOf: inputWeight[row * inputDepth..<(row + 1) * inputDepth])
+                joined.append(contentsOf: hiddenWeight[row * hiddenDepth..<(row + 1) * hiddenDepth])
+            }
+            return PackedMatrix(joined, rows: gateWidth, depth: inputDepth + hiddenDepth, gates: Kernel.gateCount)
+        } : nil
         guard let inputBias, let hiddenBias else { return }
         var folded = inputBias
         var recurrent: [Float] = []

@@ -99,6 +99,10 @@ struct KernelVariantTests {
         Shape(module: "RNN", I: 7, H: 33, B: 6, layers: 3),
         Shape(module: "RNN-relu", I: 5, H: 65, B: 2, bidirectional: true, lengths: [6, 3]),
         Shape(module: "LSTM", I: 64, H: 129, B: 19),
+        // From B = 16 RNN and LSTM steps take x_t and h in one product (InputPlan.fused).
+        Shape(module: "LSTM", I: 10, H: 23, B: 17, layers: 2, bidirectional: true, proj: 7,
+              lengths: [6, 1, 3, 6, 2, 5, 4, 6, 1, 2, 3, 6, 5, 4, 6, 2, 1]),
+        Shape(module: "RNN-relu", I: 9, H: 47, B: 16, layers: 2, bidirectional: true),
     ]
 
     @Test("layers: each variant matches portable (odd sizes, B = 1, H = 1)", arguments: accelerated, shapes)

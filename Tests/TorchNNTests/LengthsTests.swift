@@ -60,6 +60,51 @@ struct LengthsTests {
         }
     }
 
+    /// From B = 8 the driver projects the input a chunk of steps at a time (about 192
+    /// rows), from B = 16 an RNN or LSTM step takes x_t and h in one product; the reverse
+    /// direction of a batch with lengths projects the whole sequence (``InputPlan``).
+    @Test("chunked and fused input sides: uneven chunks, max length below T, both directions")
+    func chunkedProjections() throws {
+        let lstm = try LSTM(inputSize: 4, hiddenSize: 6, numLayers: 2, bidirectional: true, projSize: 3, seed: 68)
+        // B = 9: chunks of 17, 17, 16 steps over 50; one row of length 1.
+        try checkAgainstSeparateRuns(steps: 50, lengths: [50, 13, 1, 37, 50, 24, 49, 8, 31], inputSize: 4,
+                                     stateColumns: 3, cellColumns: 6, layersTimesDirections: 4) { x, h, c, lengths in
+            try lstm(x, initialState: LSTMState(h: h, c: c!), lengths: lengths)
+        }
+        let gru = try GRU(inputSize: 3, hiddenSize: 5, bidirectional: true, seed: 69)
+        // B = 8, T = 61 but no row longer than 58: the forward chunks cover 58 steps.
+        try checkAgainstSeparateRuns(steps: 61, lengths: [58, 7, 1, 40, 58, 22, 3, 57], inputSize: 3,
+                                     stateColumns: 5, cellColumns: nil, layersTimesDirections: 2) { x, h, _, lengths in
+            try gru(x, initialState: h, lengths: lengths)
+        }
+    }
+
+    @Test("input plan: fused from B = 16 (RNN, LSTM), chunks of about 192 rows from B = 8, all at once otherwise")
+    func inputPlan() {
+        func plan(_ T: Int, _ B: Int, sums: Bool = false, reverse: Bool = false, lengths: [Int]? = nil,
+                  bytes: Int = 1 << 20) -> InputPlan {
+            InputPlan(sumsInputAndHidden: sums, steps: T, batch: B, reverse: reverse, lengths: lengths,
+                      layerWeightBytes: bytes)
+        }
+        #expect(plan(100, 64, sums: true) == .fused)
+        #expect(plan(100, 16, sums: true, reverse: true) == .fused)
+        #expect(plan(100, 8, sums: true) == .projected(chunkSteps: 20))
+        // GRU (no sum of the two sides) is never fused.
+        #expect(plan(100, 64) == .projected(chunkSteps: 3))
+        #expect(plan(100, 16) == .projected(chunkSteps: 12))
+        #expect(plan(50, 9) == .projected(chunkSteps: 17))
+        #expect(plan(7, 1000) == .projected(chunkSteps: 1))
+        // Small batches, and weights beyond the cache budget: all T at once.
+        #expect(plan(100, 4, sums: true) == .projected(chunkSteps: 100))
+        #expect(plan(100, 64, sums: true, bytes: InputPlan.cacheBudget + 1) == .projected(chunkSteps: 100))
+        // Lengths: forward chunks cover the longest row; the reverse direction projects everything.
+        let lengths = [30, 12, 25, 30, 1, 2, 3, 4]
+        #expect(plan(40, 8, lengths: lengths) == .projected(chunkSteps: 15))
+        #expect(plan(40, 8, reverse: true, lengths: lengths) == .projected(chunkSteps: 40))
+        #expect(plan(40, 16, sums: true, lengths: lengths + lengths) == .fused)
+        #expect(plan(40, 16, sums: true, reverse: true, lengths: lengths + lengths) == .projected(chunkSteps: 40))
+    }
+
     @Test("values in the padding are ignored")
     func paddingIgnored() throws {
         let lstm = try LSTM(inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true, seed: 64)

@@ -65,6 +65,13 @@ typedef struct trk_step {
     /// (rows, K), leading dimension lda. For a GRU this is also the previous h (K = H).
     const float *a;
     ptrdiff_t lda;
+    /// Optional second operand (depth2 = 0: none): the product is then [a | a2]·Wᵀ, W
+    /// packed over depth + depth2 columns. A fused LSTM or RNN step passes x_t as `a` and
+    /// h as `a2` against [W_ih | W_hh], with `pre` pointing at the folded biases. Not for
+    /// TRK_GRU, whose n gate needs the two products apart.
+    const float *a2;
+    ptrdiff_t lda2;
+    ptrdiff_t depth2;
     /// Cells: per row, that row's G·H input-side pre-activations (x·W_ihᵀ + folded
     /// biases, gates in torch's order), or NULL for a row past its length, which is
     /// then left untouched (neither `out` nor `cell` is written). Unused for TRK_LINEAR.
@@ -81,6 +88,13 @@ typedef struct trk_step {
     /// The variant `trk_run` uses (a trk_variant this CPU supports): set once by the
     /// caller, so that every `trk_run` sharing the step, on any thread, uses the same one.
     int variant;
+    /// 1: walk the column groups of [begin, end) from the last to the first (the
+    /// results are the same; groups are independent). A caller that flips this on
+    /// every call of a step walks its weights back and forth, so the weights it read
+    /// last (still in its core's L2 cache) are the first it reads next: a thread whose
+    /// share of W_hh is somewhat larger than L2 then reads part of it from L2 instead
+    /// of L3. Long linear maps flip the order per row chunk for the same reason.
+    int descending;
 } trk_step;
 
 /// G of a kind (4 for LSTM, 3 for GRU, else 1).
