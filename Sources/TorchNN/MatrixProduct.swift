@@ -11,14 +11,18 @@ enum MatrixProduct {
     ///   - original: the same W in torch's layout (for OpenBLAS).
     ///   - bias: N values or nil.
     ///   - out: (M, N), leading dimension `ldo`.
-    ///   - worker: shares the work when given and the product is big enough.
+    ///   - worker: shares the work when given and the product is big enough. Without
+    ///     one (the caller does not hold both cores: another forward pass has the worker,
+    ///     or the other direction of a bidirectional layer runs beside this one) OpenBLAS,
+    ///     which starts threads of its own, is not called: two of its multithreaded calls
+    ///     at once ran a 3-layer bidirectional LSTM at B = 4 a third slower.
     static func multiply(
         rows: Int, _ a: UnsafePointer<Float>, lda: Int,
         weight: PackedMatrix, original: [Float], bias: UnsafePointer<Float>?,
         into out: UnsafeMutablePointer<Float>, ldo: Int, worker: (any SplitRunner)?
     ) {
         let N = weight.rows, K = weight.depth
-        if prefersOpenBLAS(rows: rows, columns: N, depth: K) {
+        if worker != nil && prefersOpenBLAS(rows: rows, columns: N, depth: K) {
             if let bias {
                 for row in 0..<rows { (out + row * ldo).update(from: bias, count: N) }
             }

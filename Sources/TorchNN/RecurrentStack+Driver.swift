@@ -95,6 +95,8 @@ extension RecurrentStack {
                                     cell: Kernel.hasCellState ? c.baseAddress! + index * cellStride : nil,
                                     output: output.baseAddress! + direction * Hout, featureCount: featureCount)
                             }
+                            // All-at-once projections first, on both cores (each split between the threads).
+                            for loop in loops where loop.plan.projectedSteps >= T { loop.projectAll(worker: worker) }
                             if D == 2, let worker {
                                 worker.run(PairJob({ loops[0].run(worker: nil) }, { loops[1].run(worker: nil) }))
                             } else {
@@ -250,8 +252,9 @@ final class DirectionLoop: @unchecked Sendable {
         let projectionWorker = (projectionJob?.multiplyAdds ?? 0) >= splitThreshold ? worker : nil
         let stepCount = lengths?.max() ?? T
         var current = hidden, next = otherHidden
-        // Steps [.., projectedEnd) are projected; the projection's first row is time projectedTime.
-        var projectedEnd = 0, projectedTime = 0
+        // Steps [.., projectedEnd) are projected; the projection's first row is time projectedTime
+        // (all of them by `projectAll` when the plan projects every step at once).
+        var projectedEnd = plan.projectedSteps >= T ? stepCount : 0, projectedTime = 0
         withOptionalBuffer(weights.recurrentBias) { recurrentBias in
             stepJob.step.pointee.bias = recurrentBias
             for s in 0..<stepCount {
@@ -292,13 +295,15 @@ final class DirectionLoop: @unchecked Sendable {
         if current != hidden { hidden.update(from: current, count: B * Hout) }
     }
 
-    /// Projects the steps from `s` on that this plan computes together; returns the time
-    /// of the projection's first row and the first step it does not cover.
+    /// The input projection of all T steps, for a plan that projects them at once; the
+    /// driver calls this before the time loops.
+    func projectAll(worker: (any SplitRunner)?) {
+        project(from: 0, count: steps, worker: worker)
+    }
+
+    /// Projects the steps from `s` on that a chunked plan computes together; returns the
+    /// time of the projection's first row and the first step it does not cover.
     private func projectChunk(from s: Int, of stepCount: Int, worker: (any SplitRunner)?) -> (time: Int, end: Int) {
-        if plan.projectedSteps >= steps {
-            project(from: 0, count: steps, worker: worker)
-            return (0, stepCount)
-        }
         let count = min(plan.projectedSteps, stepCount - s)
         // Lengths come with a reverse direction only unchunked, so here step s is
         // time s (forward) or T − 1 − s (reverse) in every row.
