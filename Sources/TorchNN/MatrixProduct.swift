@@ -1,7 +1,7 @@
 internal import CRecurrentKernels
 
-/// `out (M×N) = a (M×K) · Wᵀ + bias` for the large products (the input projection
-/// of all T·B rows, ``Linear``): the own packed kernel or OpenBLAS, whichever was
+/// `out (M×N) = a (M×K) · Wᵀ + bias` for the large products (input projections over
+/// many rows, ``Linear``): the own packed kernel or OpenBLAS, whichever was
 /// measured faster for the shape class (see `prefersOpenBLAS`).
 enum MatrixProduct {
     /// - Parameters:

@@ -6,9 +6,9 @@ internal import CRecurrentKernels
 /// weights and from the time loop so that ``RNN``, ``LSTM`` and ``GRU`` (and
 /// their cells) share one driver (`RecurrentStack.run`).
 ///
-/// The driver computes, for every batch row, the input projection
-/// `x·W_ihᵀ + folded biases` (one GEMM over all T·B rows, G·H columns) and the
-/// recurrent projection `h·W_hhᵀ` against the packed `W_hh` fused with the gate
+/// The driver computes, for every batch row, the input side `x·W_ihᵀ + folded biases`
+/// (projected ahead of the steps, or part of each step's product: ``InputPlan``) and
+/// the recurrent projection `h·W_hhᵀ` against the packed `W_hh` fused with the gate
 /// nonlinearities and state update (`trk_run`, one call per step).
 protocol RecurrentCellKernel: Sendable {
     /// The state the public API passes around: `h` (a ``FloatTensor``), or

@@ -15,7 +15,7 @@ struct RecurrentWeights: Sendable, Equatable {
     let projectionWeight: [Float]?
 
     /// `b_ih` plus every part of `b_hh` the kernel lets us fold: added to the
-    /// input projection once for all T·B rows. Nil without biases.
+    /// input projection (or, in a fused step, to every row's gates). Nil without biases.
     private(set) var foldedBias: [Float]?
     /// GRU's `b_hn` (H), which must stay with `W_hn h` inside `r ⊙ (…)`. Nil when
     /// everything folds (RNN, LSTM) or there are no biases.
