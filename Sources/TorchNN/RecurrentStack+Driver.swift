@@ -251,7 +251,11 @@ final class DirectionLoop: @unchecked Sendable {
         let stepWorker = stepJob.multiplyAdds >= splitThreshold ? worker : nil
         let projectionWorker = (projectionJob?.multiplyAdds ?? 0) >= splitThreshold ? worker : nil
         let stepCount = lengths?.max() ?? T
-        var current = hidden, next = otherHidden
+        // Without lengths every row writes h' straight into the output at its time step
+        // and the next step reads it there (no copy); with lengths, h ping-pongs between
+        // two (B, H_out) buffers and is copied out, since finished rows keep their state.
+        let direct = lengths == nil
+        var current = hidden, currentStride = Hout, spare = otherHidden
         // Steps [.., projectedEnd) are projected; the projection's first row is time projectedTime
         // (all of them by `projectAll` when the plan projects every step at once).
         var projectedEnd = plan.projectedSteps >= T ? stepCount : 0, projectedTime = 0
@@ -262,37 +266,52 @@ final class DirectionLoop: @unchecked Sendable {
                     (projectedTime, projectedEnd) = projectChunk(from: s, of: stepCount, worker: worker)
                 }
                 let finished = pointRows(atStep: s, projectedTime: projectedTime)
+                // Without lengths (or in a fused plan, which never has them in reverse)
+                // step s is one time for all rows.
+                let time = reverse ? T - 1 - s : s
+                let next = direct ? output + time * B * featureCount : spare
+                let nextStride = direct ? featureCount : Hout
+                let step = stepJob.step
                 if plan == .fused {
-                    // Never the reverse direction with lengths, so step s is one time for all rows.
-                    let t = reverse ? T - 1 - s : s
-                    stepJob.step.pointee.a = input + t * B * inputWidth
-                    stepJob.step.pointee.a2 = UnsafePointer(current)
+                    step.pointee.a = input + time * B * inputWidth
+                    step.pointee.a2 = UnsafePointer(current)
+                    step.pointee.lda2 = currentStride
                 } else {
-                    stepJob.step.pointee.a = UnsafePointer(current)
+                    step.pointee.a = UnsafePointer(current)
+                    step.pointee.lda = currentStride
                 }
-                stepJob.step.pointee.out = preProjection ?? next
-                stepJob.run(worker: stepWorker)
-                // proj_size: h' = W_hr (o ⊙ tanh(c')) for every row (finished rows are restored below).
-                if let projectionJob {
+                if let projectionJob, let preProjection {
+                    // proj_size: h' = W_hr (o ⊙ tanh(c')) for every row (finished rows are restored below).
+                    step.pointee.out = preProjection
+                    stepJob.run(worker: stepWorker)
                     projectionJob.step.pointee.out = next
+                    projectionJob.step.pointee.ldo = nextStride
                     projectionJob.run(worker: projectionWorker)
+                } else {
+                    step.pointee.out = next
+                    step.pointee.ldo = nextStride
+                    stepJob.run(worker: stepWorker)
                 }
-                // A finished row keeps its state, which is then its h_n (c is left untouched).
-                if finished > 0 {
-                    for b in 0..<B where rowPointers[b] == nil {
-                        (next + b * Hout).update(from: current + b * Hout, count: Hout)
+                if !direct {
+                    // A finished row keeps its state, which is then its h_n (c is left untouched).
+                    if finished > 0 {
+                        for b in 0..<B where rowPointers[b] == nil {
+                            (next + b * Hout).update(from: current + b * Hout, count: Hout)
+                        }
                     }
+                    // The output at each row's own time index (this direction's columns).
+                    for b in 0..<B where rowPointers[b] != nil {
+                        let t = reverse ? lengths![b] - 1 - s : s
+                        (output + (t * B + b) * featureCount).update(from: next + b * Hout, count: Hout)
+                    }
+                    spare = current
                 }
-                // The output at each row's own time index (this direction's columns).
-                for b in 0..<B where rowPointers[b] != nil {
-                    let length = lengths?[b] ?? T
-                    let t = reverse ? length - 1 - s : s
-                    (output + (t * B + b) * featureCount).update(from: next + b * Hout, count: Hout)
-                }
-                swap(&current, &next)
+                (current, currentStride) = (next, nextStride)
             }
         }
-        if current != hidden { hidden.update(from: current, count: B * Hout) }
+        if current != hidden {
+            for b in 0..<B { (hidden + b * Hout).update(from: current + b * currentStride, count: Hout) }
+        }
     }
 
     /// The input projection of all T steps, for a plan that projects them at once; the
