@@ -40,6 +40,13 @@ final class LazyPackedMatrix: @unchecked Sendable {
 
     init(_ make: @escaping @Sendable () -> PackedMatrix) { self.make = make }
 
+    /// Whether the matrix has been made.
+    var isPacked: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return packed != nil
+    }
+
     var matrix: PackedMatrix {
         lock.lock()
         defer { lock.unlock() }

@@ -79,32 +79,6 @@ struct LengthsTests {
         }
     }
 
-    @Test("input plan: fused from B = 16 (RNN, LSTM), chunks of about 192 rows from B = 8, all at once otherwise")
-    func inputPlan() {
-        func plan(_ T: Int, _ B: Int, sums: Bool = false, reverse: Bool = false, lengths: [Int]? = nil,
-                  bytes: Int = 1 << 20) -> InputPlan {
-            InputPlan(sumsInputAndHidden: sums, steps: T, batch: B, reverse: reverse, lengths: lengths,
-                      layerWeightBytes: bytes)
-        }
-        #expect(plan(100, 64, sums: true) == .fused)
-        #expect(plan(100, 16, sums: true, reverse: true) == .fused)
-        #expect(plan(100, 8, sums: true) == .projected(chunkSteps: 20))
-        // GRU (no sum of the two sides) is never fused.
-        #expect(plan(100, 64) == .projected(chunkSteps: 3))
-        #expect(plan(100, 16) == .projected(chunkSteps: 12))
-        #expect(plan(50, 9) == .projected(chunkSteps: 17))
-        #expect(plan(7, 1000) == .projected(chunkSteps: 1))
-        // Small batches, and weights beyond the cache budget: all T at once.
-        #expect(plan(100, 4, sums: true) == .projected(chunkSteps: 100))
-        #expect(plan(100, 64, sums: true, bytes: InputPlan.cacheBudget + 1) == .projected(chunkSteps: 100))
-        // Lengths: forward chunks cover the longest row; the reverse direction projects everything.
-        let lengths = [30, 12, 25, 30, 1, 2, 3, 4]
-        #expect(plan(40, 8, lengths: lengths) == .projected(chunkSteps: 15))
-        #expect(plan(40, 8, reverse: true, lengths: lengths) == .projected(chunkSteps: 40))
-        #expect(plan(40, 16, sums: true, lengths: lengths + lengths) == .fused)
-        #expect(plan(40, 16, sums: true, reverse: true, lengths: lengths + lengths) == .projected(chunkSteps: 40))
-    }
-
     @Test("values in the padding are ignored")
     func paddingIgnored() throws {
         let lstm = try LSTM(inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true, seed: 64)
