@@ -40,6 +40,8 @@ if [[ -z "${PYTHON:-}" ]]; then
 fi
 out="${out:-$(mktemp -d /tmp/bench_compare.XXXXXX)}"
 mkdir -p "$out"
+# The summaries read every round file in the folder: one left from an earlier run would be mixed in.
+if [[ -n "$(ls -A "$out")" ]]; then echo "--out $out is not empty; give a new or empty folder" >&2; exit 2; fi
 
 swift build -c release --product rnn-benchmark >&2
 {

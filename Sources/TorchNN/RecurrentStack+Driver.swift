@@ -30,9 +30,9 @@ extension RecurrentStack {
         let featureCount = D * Hout
 
         // Per direction: the input projections of a chunk of steps (chunk·B, G·H), the
-        // second h buffer (B, H_out) the step writes while reading the first, and with
-        // proj_size the (B, H) pre-projection o ⊙ tanh(c'); plus B row pointers into
-        // the projections.
+        // second h buffer (B, H_out) the step writes while reading the first (used with
+        // lengths only; otherwise h' goes straight into the output), and with proj_size
+        // the (B, H) pre-projection o ⊙ tanh(c'); plus B row pointers into the projections.
         let plans = (0..<numLayers).map { layer in
             (0..<D).map { direction in
                 InputPlan(sumsInputAndHidden: Kernel.sumsInputAndHidden, steps: T, batch: B, reverse: direction == 1,
@@ -121,9 +121,9 @@ extension RecurrentStack {
 /// 1.6 → 4.0 ms), and nothing else measured faster.
 let splitThreshold = 49_152
 
-/// One layer and direction: the time loop, with the input projections computed a
-/// chunk of steps ahead. Created per layer (outside the time loop); holds only
-/// pointers into the driver's workspace.
+/// One layer and direction: the time loop, with the input side as its ``InputPlan``
+/// says. Created per layer (outside the time loop); holds only pointers into the
+/// driver's workspace (and, fused, the bias every row's gates get).
 ///
 /// The reverse direction runs row b from its own last valid step (len[b] − 1) down
 /// to 0, so all rows still advance in lockstep (step s touches time len[b] − 1 − s)
