@@ -309,7 +309,7 @@ def noncontiguous(c):
 
 LENS4 = [4, 6, 1, 3]  # T = 6: unsorted, one == T, one == 1
 LENS9 = [50, 13, 1, 37, 50, 24, 49, 8, 31]  # T = 50
-LENS16 = [30, 7, 1, 22, 30, 15, 29, 3, 18, 30, 11, 26, 2, 9, 30, 20]  # T = 30
+LENS12 = [30, 7, 1, 22, 30, 15, 29, 3, 18, 11, 26, 2]  # T = 30
 LENS16_20 = [20, 5, 1, 17, 20, 11, 19, 3, 14, 20, 8, 12, 2, 9, 18, 6]  # T = 20
 RELU = dict(atol=1e-5, rtol=1e-4)
 
@@ -403,8 +403,10 @@ CASES = [
      seq("GRU", 4, 6, bidir=True, bf=True, B=8, T=61, states=True), [], {}),
     ("lstm_proj_chunked_2layer", "LSTM proj_size=3, B=12, T=40, 2 layers (chunks of 14, 14, 12 steps)",
      seq("LSTM", 4, 6, L=2, proj=3, B=12, T=40, states=True), [], {}),
-    ("rnn_relu_chunked_lengths", "RNN relu B=16, T=30, lengths, bidirectional (reverse unchunked)",
-     seq("RNN", 3, 5, nonlin="relu", bidir=True, B=16, T=30, lengths=LENS16), [], RELU),
+    ("rnn_relu_chunked_lengths", "RNN relu B=12, T=30, lengths, bidirectional (forward chunked, reverse unchunked)",
+     seq("RNN", 3, 5, nonlin="relu", bidir=True, B=12, T=30, lengths=LENS12), [], RELU),
+    ("lstm_chunked_bidir_proj", "LSTM proj_size=3, bidirectional, B=10, T=40, h0/c0 (both directions chunked)",
+     seq("LSTM", 4, 6, proj=3, bidir=True, B=10, T=40, states=True), [], {}),
     # ---- fused steps ([x_t | h]·[W_ih | W_hh]ᵀ per step: RNN and LSTM from B = 16) ----
     ("lstm_fused_bidir_proj", "LSTM proj_size=3, 2 layers bidirectional, B=17, T=23, h0/c0 (both directions fused)",
      seq("LSTM", 5, 7, L=2, proj=3, bidir=True, B=17, T=23, states=True), [], {}),
@@ -412,6 +414,8 @@ CASES = [
      seq("LSTM", 4, 6, bidir=True, bias=False, B=16, T=20, states=True, lengths=LENS16_20), [], {}),
     ("rnn_fused_3layer_batch_first", "RNN tanh 3 layers, batch_first, B=20, T=15, h0 (fused)",
      seq("RNN", 6, 9, L=3, bf=True, B=20, T=15, states=True), [], {}),
+    ("lstm_fused_bidir_nobias", "LSTM bias=False, bidirectional, B=16, T=12 (both directions fused, zero bias)",
+     seq("LSTM", 5, 8, bidir=True, bias=False, B=16, T=12), [], {}),
     ("gru_shared_storage", "GRU 2 layers whose parameters are views into ONE storage (different offsets)",
      seq("GRU", 3, 4, L=2, states=True), [shared_storage], {}),
     ("gru_float64_weights", "GRU, model.pt stored as float64 (float32-exact values), float32 golden",

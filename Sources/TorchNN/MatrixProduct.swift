@@ -11,18 +11,23 @@ enum MatrixProduct {
     ///   - original: the same W in torch's layout (for OpenBLAS).
     ///   - bias: N values or nil.
     ///   - out: (M, N), leading dimension `ldo`.
-    ///   - worker: shares the work when given and the product is big enough. Without
-    ///     one (the caller does not hold both cores: another forward pass has the worker,
-    ///     or the other direction of a bidirectional layer runs beside this one) OpenBLAS,
-    ///     which starts threads of its own, is not called: two of its multithreaded calls
-    ///     at once ran a 3-layer bidirectional LSTM at B = 4 a third slower.
+    ///   - worker: shares the work when given and the product is big enough.
+    ///   - job: the own kernel's job to run it with, prepared by the caller (so that its
+    ///     variant is the caller's; see ``KernelJob``), or nil for a new one.
+    ///   - allowsOpenBLAS: false to use the own kernel whatever the shape. OpenBLAS
+    ///     starts threads of its own: the input projections made inside the two
+    ///     directions' concurrent time loops stay on the own kernel (two multithreaded
+    ///     OpenBLAS calls at once ran a 3-layer bidirectional LSTM at B = 4 a third slower).
+    ///     The choice never depends on whether `worker` was free, so the same call
+    ///     gives the same bits.
     static func multiply(
         rows: Int, _ a: UnsafePointer<Float>, lda: Int,
         weight: PackedMatrix, original: [Float], bias: UnsafePointer<Float>?,
-        into out: UnsafeMutablePointer<Float>, ldo: Int, worker: (any SplitRunner)?
+        into out: UnsafeMutablePointer<Float>, ldo: Int, worker: (any SplitRunner)?,
+        job: KernelJob? = nil, allowsOpenBLAS: Bool = true
     ) {
         let N = weight.rows, K = weight.depth
-        if worker != nil && prefersOpenBLAS(rows: rows, columns: N, depth: K) {
+        if allowsOpenBLAS && prefersOpenBLAS(rows: rows, columns: N, depth: K) {
             if let bias {
                 for row in 0..<rows { (out + row * ldo).update(from: bias, count: N) }
             }
@@ -34,7 +39,7 @@ enum MatrixProduct {
         }
         // Rows in slices (one kernel call each).
         let slice = min(rows, rowSlice)
-        let job = KernelJob(kind: TRK_LINEAR)
+        let job = job ?? KernelJob(kind: TRK_LINEAR)
         job.step.pointee.units = N
         job.step.pointee.depth = K
         job.step.pointee.packed = UnsafePointer(weight.pointer)

@@ -155,6 +155,8 @@ final class DirectionLoop: @unchecked Sendable {
     let output: UnsafeMutablePointer<Float>
     let featureCount: Int
     private let stepJob: KernelJob
+    /// The input projections' job (made here, on the caller's task, like `stepJob`).
+    private let inputJob = KernelJob(kind: TRK_LINEAR)
     /// Keeps the fused packing alive while the step points into it.
     private let fusedMatrix: PackedMatrix?
     private let projectionJob: KernelJob?
@@ -234,13 +236,15 @@ final class DirectionLoop: @unchecked Sendable {
 
     deinit { fusedBias?.deallocate() }
 
-    /// The input projection of `count` steps from time `first`, folded biases included.
-    private func project(from first: Int, count: Int, worker: (any SplitRunner)?) {
+    /// The input projection of `count` steps from time `first`, folded biases included,
+    /// with the job made at init (on the caller's task, so with its kernel variant).
+    private func project(from first: Int, count: Int, worker: (any SplitRunner)?, allowsOpenBLAS: Bool) {
         withOptionalBuffer(weights.foldedBias) { bias in
             MatrixProduct.multiply(
                 rows: count * batch, input + first * batch * inputWidth, lda: inputWidth,
                 weight: weights.packedInput, original: weights.inputWeight, bias: bias,
-                into: projection, ldo: weights.packedInput.rows, worker: worker)
+                into: projection, ldo: weights.packedInput.rows, worker: worker,
+                job: inputJob, allowsOpenBLAS: allowsOpenBLAS)
         }
     }
 
@@ -315,9 +319,9 @@ final class DirectionLoop: @unchecked Sendable {
     }
 
     /// The input projection of all T steps, for a plan that projects them at once; the
-    /// driver calls this before the time loops.
+    /// driver calls this before the time loops, on the calling thread (OpenBLAS allowed).
     func projectAll(worker: (any SplitRunner)?) {
-        project(from: 0, count: steps, worker: worker)
+        project(from: 0, count: steps, worker: worker, allowsOpenBLAS: true)
     }
 
     /// Projects the steps from `s` on that a chunked plan computes together; returns the
@@ -327,7 +331,8 @@ final class DirectionLoop: @unchecked Sendable {
         // Lengths come with a reverse direction only unchunked, so here step s is
         // time s (forward) or T − 1 − s (reverse) in every row.
         let time = reverse ? steps - s - count : s
-        project(from: time, count: count, worker: worker)
+        // Possibly on the helper thread, beside the other direction: the own kernel only.
+        project(from: time, count: count, worker: worker, allowsOpenBLAS: false)
         return (time, s + count)
     }
 

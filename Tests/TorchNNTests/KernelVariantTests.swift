@@ -81,9 +81,9 @@ struct KernelVariantTests {
     struct Shape: CustomTestStringConvertible, Sendable {
         var module: String
         var I: Int, H: Int, B: Int
-        var layers = 1, bidirectional = false, proj = 0, lengths: [Int]? = nil
+        var layers = 1, bidirectional = false, proj = 0, lengths: [Int]? = nil, steps = 6
         var testDescription: String {
-            "\(module) I\(I) H\(H) B\(B) L\(layers)\(bidirectional ? " bi" : "")\(proj > 0 ? " P\(proj)" : "")\(lengths != nil ? " lengths" : "")"
+            "\(module) I\(I) H\(H) B\(B) T\(steps) L\(layers)\(bidirectional ? " bi" : "")\(proj > 0 ? " P\(proj)" : "")\(lengths != nil ? " lengths" : "")"
         }
     }
 
@@ -103,11 +103,34 @@ struct KernelVariantTests {
         Shape(module: "LSTM", I: 10, H: 23, B: 17, layers: 2, bidirectional: true, proj: 7,
               lengths: [6, 1, 3, 6, 2, 5, 4, 6, 1, 2, 3, 6, 5, 4, 6, 2, 1]),
         Shape(module: "RNN-relu", I: 9, H: 47, B: 16, layers: 2, bidirectional: true),
+        // From B = 8 (GRU; RNN and LSTM below 16) projections come in chunks of ~192 rows:
+        // T long enough for several, in both directions.
+        Shape(module: "GRU", I: 11, H: 21, B: 9, bidirectional: true, steps: 50),
+        Shape(module: "LSTM", I: 7, H: 19, B: 10, layers: 2, bidirectional: true, proj: 5, steps: 45),
     ]
+
+    /// The reverse direction of a bidirectional layer runs on the helper thread, where the
+    /// task-local choice is not visible: every kernel job it uses (its chunked input
+    /// projections too) must be made on the caller's task. Run once with the helper free
+    /// and once with it held (both directions then run here), the bits must agree.
+    @Test("withVariant reaches the helper thread: chunked bidirectional GRU, helper free or held, same bits")
+    func variantOnHelperThread() throws {
+        let gru = try GRU(inputSize: 7, hiddenSize: 13, bidirectional: true, seed: 8)
+        var factory = TensorFactory(seed: 94)
+        let input = factory.uniform([40, 9, 7], scale: 2)  // B = 9: chunked projections
+        for variant in KernelVariant.supported {
+            let free = try KernelVariant.withVariant(variant) { try gru(input) }
+            let held = claimWorker()
+            defer { held?.release() }
+            let serial = try KernelVariant.withVariant(variant) { try gru(input) }
+            #expect(free.output == serial.output, "\(variant): output")
+            #expect(free.hN == serial.hN, "\(variant): h_n")
+        }
+    }
 
     @Test("layers: each variant matches portable (odd sizes, B = 1, H = 1)", arguments: accelerated, shapes)
     func layers(_ variant: KernelVariant, _ shape: Shape) throws {
-        let steps = 6
+        let steps = shape.steps
         var factory = TensorFactory(seed: UInt64(shape.H * 31 + shape.B))
         let input = factory.uniform([steps, shape.B, shape.I], scale: 2)
         let stateCount = shape.layers * (shape.bidirectional ? 2 : 1)

@@ -71,6 +71,12 @@ struct LengthsTests {
                                      stateColumns: 3, cellColumns: 6, layersTimesDirections: 4) { x, h, c, lengths in
             try lstm(x, initialState: LSTMState(h: h, c: c!), lengths: lengths)
         }
+        // B = 17: the forward direction fused, the reverse one (with lengths) projected at once.
+        let rnn = try RNN(inputSize: 4, hiddenSize: 9, numLayers: 2, bidirectional: true, seed: 75)
+        try checkAgainstSeparateRuns(steps: 12, lengths: [12, 3, 1, 7, 12, 5, 9, 2, 11, 4, 6, 12, 8, 1, 10, 3, 12],
+                                     inputSize: 4, stateColumns: 9, cellColumns: nil, layersTimesDirections: 4) { x, h, _, lengths in
+            try rnn(x, initialState: h, lengths: lengths)
+        }
         let gru = try GRU(inputSize: 3, hiddenSize: 5, bidirectional: true, seed: 69)
         // B = 8, T = 61 but no row longer than 58: the forward chunks cover 58 steps.
         try checkAgainstSeparateRuns(steps: 61, lengths: [58, 7, 1, 40, 58, 22, 3, 57], inputSize: 3,

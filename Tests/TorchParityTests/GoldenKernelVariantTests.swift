@@ -9,7 +9,7 @@ import TorchNN
 struct GoldenKernelVariantTests {
     @Test("every golden fixture passes under every supported variant", arguments: KernelVariant.supported)
     func goldens(_ variant: KernelVariant) throws {
-        #expect(goldenCaseNames.count >= 85)
+        #expect(goldenCaseNames.count >= 87)
         try KernelVariant.withVariant(variant) {
             #expect(KernelVariant.active == variant)
             for name in goldenCaseNames {

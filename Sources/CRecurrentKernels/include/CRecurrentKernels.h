@@ -79,7 +79,7 @@ typedef struct trk_step {
     /// TRK_LINEAR: N biases or NULL. TRK_GRU: b_hn (H) or NULL. Otherwise unused.
     const float *bias;
     /// (rows, H or N), leading dimension ldo: h' of a cell, or the linear result.
-    /// Must not overlap `a`.
+    /// Must not overlap `a` or `a2`.
     float *out;
     ptrdiff_t ldo;
     /// TRK_LSTM: c (rows, H), leading dimension ldc, updated in place.
