@@ -67,9 +67,21 @@ enum MatrixProduct {
     /// `Prescott` fallback Debian's build uses on CPUs it does not know (29–32) the
     /// own kernel wins everywhere. So: OpenBLAS for M ≥ 256 when its core is AVX-512
     /// and so is the own kernel; the own kernel otherwise.
+    ///
+    /// Not on AMD CPUs: on the AMD EPYC (Zen 5) machine, where OpenBLAS picks
+    /// `Cooperlake`, the own kernel (with the chunk-to-chunk walk of
+    /// `trk_step.descending`) was as fast or faster at every shape measured, both
+    /// cores, alternating, ms own vs OpenBLAS: M = 400, N = 1024, K = 256: 0.48–0.49 vs
+    /// 0.53–0.58; M = 400, N = 4096, K = 1024: 8.0–8.5 vs 8.6–9.0; M = 6400, N = 1024,
+    /// K = 256: 8.4–9.3 vs 8.9–9.9; M = 1600, N = 2048, K = 512: 7.8–8.2 vs 8.1–8.3;
+    /// M = 1600, N = 4096, K = 1024: 32.2–34.1 vs 32.4–33.7. (The Xeon figures predate
+    /// that walk; the rule there is kept until it is measured again.)
     static func prefersOpenBLAS(rows: Int, columns: Int, depth: Int) -> Bool {
-        rows >= 256 && openBLASHasAVX512 && KernelVariant.active == .avx512
+        rows >= 256 && openBLASHasAVX512 && !cpuIsAMD && KernelVariant.active == .avx512
     }
+
+    /// Whether CPUID names an AMD processor (read once).
+    static let cpuIsAMD = trk_cpu_is_amd() == 1
 
     /// Whether OpenBLAS dispatched to one of its AVX-512 cores (read once).
     static let openBLASHasAVX512 = ["SkylakeX", "Cooperlake", "SapphireRapids"].contains(KernelVariant.openBLASCore)

@@ -156,6 +156,9 @@ static inline void trk_pause(void) {
 /// Processors this process may run on (its affinity mask on Linux; online ones elsewhere).
 int trk_usable_cpus(void);
 
+/// 1 when CPUID names an AMD processor (x86 only; 0 elsewhere).
+int trk_cpu_is_amd(void);
+
 /// Benchmark aid: runs `iterations` rounds of 24 independent vector multiply-adds
 /// with `variant` (2·24·lanes flops per round; lanes = 16, 8, 4) and returns a value
 /// depending on all of them. Timing it measures the core's attainable FMA peak.
