@@ -27,8 +27,10 @@
 enum InputPlan: Equatable {
     /// x_t and h in one product per step.
     case fused
-    /// Projections of `chunkSteps` steps at a time (T: all of them, before the first step).
-    case projected(chunkSteps: Int)
+    /// Projections of `steps` steps at a time, each chunk just before its steps (fewer than T).
+    case chunked(steps: Int)
+    /// The projection of all T steps, before the first step.
+    case whole
 
     /// Input rows per projection product that chunks aim at.
     static let chunkRows = 192
@@ -42,29 +44,31 @@ enum InputPlan: Equatable {
 
     /// The plan for one direction of a layer.
     /// - Parameters:
-    ///   - sumsInputAndHidden: whether the cell only ever sees x·W_ihᵀ + h·W_hhᵀ summed.
+    ///   - canFuse: whether the weights have a fused packing (the cell only ever sees
+    ///     x·W_ihᵀ + h·W_hhᵀ summed: ``RecurrentWeights/fusedPacking``).
     ///   - lengths: the batch's lengths, or nil when every row has T steps.
     ///   - layerWeightBytes: W_ih and W_hh of every direction of this layer, in bytes.
-    init(sumsInputAndHidden: Bool, steps T: Int, batch B: Int, reverse: Bool, lengths: [Int]?,
-         layerWeightBytes: Int) {
+    init(canFuse: Bool, steps T: Int, batch B: Int, reverse: Bool, lengths: [Int]?, layerWeightBytes: Int) {
         if layerWeightBytes > Self.cacheBudget || B < Self.chunkedMinimumBatch || (reverse && lengths != nil) {
-            self = .projected(chunkSteps: T)
-        } else if sumsInputAndHidden && B >= Self.fusedMinimumBatch {
+            self = .whole
+        } else if canFuse && B >= Self.fusedMinimumBatch {
             self = .fused
         } else {
             // About chunkRows rows per chunk, spread evenly over the steps that run.
             let stepCount = lengths?.max() ?? T
             let target = max(1, Self.chunkRows / B)
             let chunkCount = (stepCount + target - 1) / target
-            self = .projected(chunkSteps: (stepCount + chunkCount - 1) / chunkCount)
+            let steps = (stepCount + chunkCount - 1) / chunkCount
+            self = steps >= T ? .whole : .chunked(steps: steps)
         }
     }
 
-    /// Steps held by the projection buffer (0 when fused).
-    var projectedSteps: Int {
+    /// Steps the projection buffer holds in a sequence of T (0 when fused).
+    func projectedSteps(of T: Int) -> Int {
         switch self {
         case .fused: 0
-        case .projected(let chunkSteps): chunkSteps
+        case .chunked(let steps): steps
+        case .whole: T
         }
     }
 }

@@ -35,12 +35,13 @@ extension RecurrentStack {
         // the (B, H) pre-projection o ⊙ tanh(c'); plus B row pointers into the projections.
         let plans = (0..<numLayers).map { layer in
             (0..<D).map { direction in
-                InputPlan(sumsInputAndHidden: Kernel.sumsInputAndHidden, steps: T, batch: B, reverse: direction == 1,
-                          lengths: lengths, layerWeightBytes: D * GH * (layerInputSize(layer) + Hout) * 4)
+                InputPlan(canFuse: weights[layer * D + direction].fusedPacking != nil, steps: T, batch: B,
+                          reverse: direction == 1, lengths: lengths,
+                          layerWeightBytes: D * GH * (layerInputSize(layer) + Hout) * 4)
             }
         }
         // A fused direction needs no projections; the others hold a chunk of steps'.
-        let projectionCount = plans.joined().map(\.projectedSteps).max()! * B * GH
+        let projectionCount = plans.joined().map { $0.projectedSteps(of: T) }.max()! * B * GH
         let preCount = projSize > 0 ? B * H : 0
         let perDirection = projectionCount + B * Hout + preCount
         // The projections are written whole before they are read; only the small state
@@ -96,7 +97,7 @@ extension RecurrentStack {
                                     output: output.baseAddress! + direction * Hout, featureCount: featureCount)
                             }
                             // All-at-once projections first, on both cores (each split between the threads).
-                            for loop in loops where loop.plan.projectedSteps >= T { loop.projectAll(worker: worker) }
+                            for loop in loops where loop.plan == .whole { loop.projectAll(worker: worker) }
                             if D == 2, let worker {
                                 worker.run(PairJob({ loops[0].run(worker: nil) }, { loops[1].run(worker: nil) }))
                             } else {
@@ -191,7 +192,9 @@ final class DirectionLoop: @unchecked Sendable {
         let step = stepJob.step
         step.pointee.rows = batch
         step.pointee.units = hiddenSize
-        if plan == .fused, let packing = weights.fusedPacking {
+        if plan == .fused {
+            // The plan is fused only when the packing exists (InputPlan's canFuse).
+            let packing = weights.fusedPacking!
             // [x_t | h]·[W_ih | W_hh]ᵀ: `a` is x_t, `a2` is h (both set per step).
             let matrix = packing.matrix
             step.pointee.packed = UnsafePointer(matrix.pointer)
@@ -262,12 +265,12 @@ final class DirectionLoop: @unchecked Sendable {
         var current = hidden, currentStride = Hout, spare = otherHidden
         // Steps [.., projectedEnd) are projected; the projection's first row is time projectedTime
         // (all of them by `projectAll` when the plan projects every step at once).
-        var projectedEnd = plan.projectedSteps >= T ? stepCount : 0, projectedTime = 0
+        var projectedEnd = plan == .whole ? stepCount : 0, projectedTime = 0
         withOptionalBuffer(weights.recurrentBias) { recurrentBias in
             stepJob.step.pointee.bias = recurrentBias
             for s in 0..<stepCount {
-                if plan != .fused && s == projectedEnd {
-                    (projectedTime, projectedEnd) = projectChunk(from: s, of: stepCount, worker: worker)
+                if case .chunked(let chunk) = plan, s == projectedEnd {
+                    (projectedTime, projectedEnd) = projectChunk(chunk, from: s, of: stepCount, worker: worker)
                 }
                 let finished = pointRows(atStep: s, projectedTime: projectedTime)
                 // Without lengths (or in a fused plan, which never has them in reverse)
@@ -324,10 +327,11 @@ final class DirectionLoop: @unchecked Sendable {
         project(from: 0, count: steps, worker: worker, allowsOpenBLAS: true)
     }
 
-    /// Projects the steps from `s` on that a chunked plan computes together; returns the
-    /// time of the projection's first row and the first step it does not cover.
-    private func projectChunk(from s: Int, of stepCount: Int, worker: (any SplitRunner)?) -> (time: Int, end: Int) {
-        let count = min(plan.projectedSteps, stepCount - s)
+    /// Projects the (at most `chunk`) steps from `s` on; returns the time of the
+    /// projection's first row and the first step it does not cover.
+    private func projectChunk(_ chunk: Int, from s: Int, of stepCount: Int,
+                              worker: (any SplitRunner)?) -> (time: Int, end: Int) {
+        let count = min(chunk, stepCount - s)
         // Lengths come with a reverse direction only unchunked, so here step s is
         // time s (forward) or T − 1 − s (reverse) in every row.
         let time = reverse ? steps - s - count : s

@@ -9,28 +9,30 @@ import Testing
 struct InputPlanTests {
     @Test("input plan: fused from B = 16 (RNN, LSTM), chunks of about 192 rows from B = 8, all at once otherwise")
     func inputPlan() {
-        func plan(_ T: Int, _ B: Int, sums: Bool = false, reverse: Bool = false, lengths: [Int]? = nil,
+        func plan(_ T: Int, _ B: Int, canFuse: Bool = false, reverse: Bool = false, lengths: [Int]? = nil,
                   bytes: Int = 1 << 20) -> InputPlan {
-            InputPlan(sumsInputAndHidden: sums, steps: T, batch: B, reverse: reverse, lengths: lengths,
+            InputPlan(canFuse: canFuse, steps: T, batch: B, reverse: reverse, lengths: lengths,
                       layerWeightBytes: bytes)
         }
-        #expect(plan(100, 64, sums: true) == .fused)
-        #expect(plan(100, 16, sums: true, reverse: true) == .fused)
-        #expect(plan(100, 8, sums: true) == .projected(chunkSteps: 20))
+        #expect(plan(100, 64, canFuse: true) == .fused)
+        #expect(plan(100, 16, canFuse: true, reverse: true) == .fused)
+        #expect(plan(100, 8, canFuse: true) == .chunked(steps: 20))
         // GRU (no sum of the two sides) is never fused.
-        #expect(plan(100, 64) == .projected(chunkSteps: 3))
-        #expect(plan(100, 16) == .projected(chunkSteps: 12))
-        #expect(plan(50, 9) == .projected(chunkSteps: 17))
-        #expect(plan(7, 1000) == .projected(chunkSteps: 1))
+        #expect(plan(100, 64) == .chunked(steps: 3))
+        #expect(plan(100, 16) == .chunked(steps: 12))
+        #expect(plan(50, 9) == .chunked(steps: 17))
+        #expect(plan(7, 1000) == .chunked(steps: 1))
+        // A single chunk covering every step is the whole sequence.
+        #expect(plan(5, 8) == .whole)
         // Small batches, and weights beyond the cache budget: all T at once.
-        #expect(plan(100, 4, sums: true) == .projected(chunkSteps: 100))
-        #expect(plan(100, 64, sums: true, bytes: InputPlan.cacheBudget + 1) == .projected(chunkSteps: 100))
+        #expect(plan(100, 4, canFuse: true) == .whole)
+        #expect(plan(100, 64, canFuse: true, bytes: InputPlan.cacheBudget + 1) == .whole)
         // Lengths: forward chunks cover the longest row; the reverse direction projects everything.
         let lengths = [30, 12, 25, 30, 1, 2, 3, 4]
-        #expect(plan(40, 8, lengths: lengths) == .projected(chunkSteps: 15))
-        #expect(plan(40, 8, reverse: true, lengths: lengths) == .projected(chunkSteps: 40))
-        #expect(plan(40, 16, sums: true, lengths: lengths + lengths) == .fused)
-        #expect(plan(40, 16, sums: true, reverse: true, lengths: lengths + lengths) == .projected(chunkSteps: 40))
+        #expect(plan(40, 8, lengths: lengths) == .chunked(steps: 15))
+        #expect(plan(40, 8, reverse: true, lengths: lengths) == .whole)
+        #expect(plan(40, 16, canFuse: true, lengths: lengths + lengths) == .fused)
+        #expect(plan(40, 16, canFuse: true, reverse: true, lengths: lengths + lengths) == .whole)
     }
 
     @Test("[W_ih | W_hh] is packed only once a batch runs fused; GRU has none")
